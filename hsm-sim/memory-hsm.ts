@@ -77,7 +77,14 @@ export class MemoryHsm implements Hsm {
   }
 
   async seal(key: WrappedKeyRef, plaintext: Uint8Array, aad: Uint8Array): Promise<Buffer> {
-    const kek = this.unwrap(key);
+    let kek: Buffer;
+    try {
+      kek = this.unwrap(key);
+    } catch (e) {
+      // A blob that fails its KWP integrity check must not escape as a raw crypto error.
+      if (e instanceof KeywardError) throw e;
+      throw decryptionFailed(e);
+    }
     const iv = crypto.randomBytes(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', kek, iv);
     cipher.setAAD(aad);

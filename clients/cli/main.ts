@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * `keyward` CLI entry point. Each command group lives in ./commands/<group>.ts and exports
+ * `register(program)`; groups are discovered from that folder so features add a file, not an edit.
+ * Like Vault's CLI it reads VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT and VAULT_NAMESPACE (flags win).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+
+async function main(): Promise<void> {
+  const program = new Command();
+  program
+    .name('keyward')
+    .description('Keyward: an HSM-backed envelope-encryption vault that speaks Vault\'s API')
+    .option('--address <url>', 'vault address (env VAULT_ADDR)')
+    .option('--token <token>', 'token (env VAULT_TOKEN; default: the token helper file)')
+    .option('--ca-cert <file>', 'CA certificate to trust (env VAULT_CACERT)')
+    .option('--namespace <env>', 'environment (env VAULT_NAMESPACE)')
+    .showHelpAfterError();
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
+  const files = fs.readdirSync(dir).filter((f) => /^[a-z-]+\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { register?: (p: Command) => void };
+    mod.register?.(program);
+  }
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Error: ${message}\n`);
+  process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 2;
+});

@@ -1,0 +1,159 @@
+/**
+ * AuditTrail: the fail-closed AuditSink.
+ *
+ * `record(event)` HMACs the event's sensitive values in the HSM, queues the body and resolves only
+ * after the batch holding it committed (BEGIN IMMEDIATE, synchronous=FULL): durable before the
+ * pipeline acts. Group commit: every record arriving within `groupCommitMs` (default 2 ms; 0 =
+ * the same tick) shares one transaction, up to `maxBatch` entries. If the HSM or the write fails,
+ * every waiter of that batch rejects with ERR_AUDIT_UNAVAILABLE (retry after 1 s) and the pipeline
+ * answers 503 without performing the operation.
+ *
+ * After commit: devices receive the lines (waiters also wait for them when a device is marked
+ * fail_closed), and the checkpointer is told the new head.
+ */
+import type { Logger } from 'pino';
+import { KeywardError } from '../core/errors.js';
+import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
+import type { AuditStore } from './audit-store.js';
+import type { Checkpointer } from './checkpointer.js';
+import type { DeviceRegistry } from './devices/device-registry.js';
+import { buildBody, type UnsealedBody } from './entry-builder.js';
+import type { AuditHasher } from './hasher.js';
+import { sealBatch } from './seal.js';
+import type { StoredAuditEntry } from './types.js';
+
+export const auditUnavailable = (cause?: unknown): KeywardError =>
+  new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable', { retryAfterSeconds: 1, ...(cause !== undefined ? { cause } : {}) });
+
+interface Waiter {
+  readonly body: UnsealedBody;
+  resolve(entry: StoredAuditEntry): void;
+  reject(err: KeywardError): void;
+}
+
+export interface AuditTrailStats {
+  readonly entries: number;
+  readonly transactions: number;
+  readonly failedBatches: number;
+  readonly pending: number;
+}
+
+export interface AuditTrailOptions {
+  readonly groupCommitMs?: number;
+  readonly maxBatch?: number;
+}
+
+export class AuditTrail implements AuditSink {
+  private pending: Waiter[] = [];
+  private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private stopped = false;
+  private entries = 0;
+  private transactions = 0;
+  private failedBatches = 0;
+  private readonly groupCommitMs: number;
+  private readonly maxBatch: number;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly hasher: AuditHasher,
+    private readonly devices: DeviceRegistry,
+    private readonly checkpointer: Checkpointer,
+    private readonly logger: Logger,
+    options: AuditTrailOptions = {},
+  ) {
+    this.groupCommitMs = Math.max(0, options.groupCommitMs ?? 2);
+    this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.append(event);
+  }
+
+  /** Like record, but returns the stored entry (seq, hashes): for tests and the admin API. */
+  async append(event: AuditEvent): Promise<StoredAuditEntry> {
+    if (this.stopped) throw auditUnavailable();
+    let body: UnsealedBody;
+    try {
+      body = await buildBody(event, this.hasher);
+    } catch (e) {
+      // No HMAC, no entry: the HSM's failure closes the audit trail too.
+      this.logger.error({ code: e instanceof KeywardError ? e.code : 'error' }, 'audit entry could not be prepared');
+      throw auditUnavailable(e);
+    }
+    if (this.stopped) throw auditUnavailable();
+    return new Promise<StoredAuditEntry>((resolve, reject) => {
+      this.pending.push({ body, resolve, reject });
+      if (this.pending.length >= this.maxBatch) this.flushSoon(true);
+      else this.flushSoon(false);
+    });
+  }
+
+  private flushSoon(now: boolean): void {
+    if (now) {
+      this.clearTimer();
+      this.timer = setImmediate(() => this.flush());
+      return;
+    }
+    if (this.timer) return;
+    this.timer = this.groupCommitMs === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), this.groupCommitMs);
+  }
+
+  private clearTimer(): void {
+    if (!this.timer) return;
+    clearTimeout(this.timer as NodeJS.Timeout);
+    clearImmediate(this.timer as NodeJS.Immediate);
+    this.timer = null;
+  }
+
+  /** Commit everything queued now; resolves when the waiters have been settled. */
+  flush(): Promise<void> {
+    this.clearTimer();
+    if (this.pending.length === 0) return Promise.resolve();
+    const batch = this.pending.splice(0, this.maxBatch);
+    if (this.pending.length > 0) this.flushSoon(true);
+    const p = this.commit(batch);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+    return p;
+  }
+
+  private async commit(batch: Waiter[]): Promise<void> {
+    let sealed: StoredAuditEntry[];
+    try {
+      sealed = await this.store.appendBatch((head) => sealBatch(head, batch.map((w) => w.body)));
+    } catch (e) {
+      this.failedBatches++;
+      this.logger.error({ code: e instanceof KeywardError ? e.code : 'error', entries: batch.length }, 'audit write failed; failing closed');
+      const err = auditUnavailable(e);
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    this.transactions++;
+    this.entries += sealed.length;
+    const last = sealed[sealed.length - 1];
+    if (last) this.checkpointer.onCommitted(last.seq);
+    const mustDeliver = this.devices.hasFailClosed;
+    const delivery = this.devices.deliver(sealed).catch(() => false);
+    if (mustDeliver) {
+      const ok = await delivery;
+      if (!ok) {
+        const err = auditUnavailable();
+        for (const w of batch) w.reject(err);
+        return;
+      }
+    }
+    sealed.forEach((s, i) => batch[i]?.resolve(s));
+  }
+
+  stats(): AuditTrailStats {
+    return { entries: this.entries, transactions: this.transactions, failedBatches: this.failedBatches, pending: this.pending.length };
+  }
+
+  /** Stop accepting records, commit what is queued and wait for it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.pending.length > 0) await this.flush();
+    await Promise.all([...this.inFlight]);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The hash chain and checkpoint payload: one definition used when writing (sink), when checking
+ * (verify) and in exports, so the three can never disagree.
+ *
+ * entry_hash = SHA-256(prev_hash bytes (32) || UTF-8 canonical JSON of the body, seq included).
+ * The genesis prev_hash is 32 zero bytes. A checkpoint signs canonical JSON of
+ * { seq, entry_hash, time, key_id } with ES256 (the HSM hashes with SHA-256, RFC 7518 §3.4).
+ */
+import crypto from 'node:crypto';
+import { canonicalJson, type JsonValue } from './canonical-json.js';
+import type { AuditCheckpoint, AuditEntryBody } from './types.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function computeEntryHash(prevHash: string, body: AuditEntryBody): string {
+  // A malformed prev hash cannot be a link of this chain; hash it as-is so the mismatch shows.
+  const prev = HEX64.test(prevHash) ? Buffer.from(prevHash, 'hex') : Buffer.from(prevHash, 'utf8');
+  return crypto
+    .createHash('sha256')
+    .update(prev)
+    .update(canonicalJson(body as unknown as JsonValue), 'utf8')
+    .digest('hex');
+}
+
+export function checkpointPayload(cp: Pick<AuditCheckpoint, 'seq' | 'entry_hash' | 'time' | 'key_id'>): Buffer {
+  return Buffer.from(canonicalJson({ seq: cp.seq, entry_hash: cp.entry_hash, time: cp.time, key_id: cp.key_id }), 'utf8');
+}

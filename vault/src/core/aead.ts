@@ -1,0 +1,42 @@
+/**
+ * AES-256-GCM for the data layer, in node:crypto, under a per-message DEK (DESIGN.md §3).
+ *
+ * Invariants:
+ * - A fresh random 96-bit IV per message (SP 800-38D §8.2.2, RBG-based construction). Each DEK encrypts
+ *   exactly one message, so the 2^32-invocation limit of §8.3 is never approached.
+ * - Full 128-bit tags only (SP 800-38D §5.2.1.2); a tag of any other length is refused before use.
+ * - Every failure to open is ERR_DECRYPTION_FAILED with the one shared message.
+ */
+import crypto from 'node:crypto';
+import { decryptionFailed } from './errors.js';
+
+export const DATA_IV_BYTES = 12;
+export const DATA_TAG_BYTES = 16;
+export const DEK_BYTES = 32;
+
+export interface SealedData {
+  readonly iv: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
+}
+
+export function sealData(dek: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): SealedData {
+  if (dek.length !== DEK_BYTES) throw new RangeError('DEK must be 32 bytes');
+  const iv = crypto.randomBytes(DATA_IV_BYTES);
+  const cipher = crypto.createCipheriv('aes-256-gcm', dek, iv, { authTagLength: DATA_TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { iv, ciphertext, tag: cipher.getAuthTag() };
+}
+
+export function openData(dek: Uint8Array, sealed: SealedData, aad: Uint8Array): Buffer {
+  if (dek.length !== DEK_BYTES || sealed.iv.length !== DATA_IV_BYTES || sealed.tag.length !== DATA_TAG_BYTES) throw decryptionFailed();
+  try {
+    const decipher = crypto.createDecipheriv('aes-256-gcm', dek, sealed.iv, { authTagLength: DATA_TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.tag);
+    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+  } catch (e) {
+    throw decryptionFailed(e);
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * buildApp(deps): the express application. Owns the request pipeline, in this order:
+ *   request id → source-address hooks → body (32 MiB cap) → route match → token → environment →
+ *   identity hooks → authorisation (before any lookup) → MFA → audit request entry (fail closed) →
+ *   handler → audit response entry → Vault envelope.
+ * Routes never see a request that was not authenticated and authorised (unless `auth: 'none'`).
+ */
+import crypto from 'node:crypto';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { KeywardError, permissionDenied } from '../core/errors.js';
+import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
+import type { Environment } from '../core/types.js';
+import { envelope } from './envelope.js';
+import { errorReply, toKeywardError } from './error-handler.js';
+import type { Authenticator, Authorizer, MfaVerifier, PipelineHook, PolicyEvaluator } from './pipeline-ports.js';
+import { rootEvaluator } from './pipeline-ports.js';
+import type { AuditAnnotations, Capability, HttpMethod, Reply, RequestContext, RequestPrincipal, RouteSpec } from './route-spec.js';
+
+export interface AppDeps {
+  readonly routes: readonly RouteSpec[];
+  readonly authenticator: Authenticator;
+  readonly authorizer: Authorizer;
+  readonly mfa?: MfaVerifier;
+  readonly audit: AuditSink;
+  readonly hooks?: readonly PipelineHook[];
+  readonly environments: readonly Environment[];
+  readonly defaultEnvironment: Environment;
+  readonly logger: Logger;
+  readonly maxBodyBytes?: number;
+  /** Trust X-Forwarded-For from these proxies (express 'trust proxy'); default: none. */
+  readonly trustProxy?: string | false;
+}
+
+const MOUNTS = new Set(['transit', 'secret', 'sys', 'auth', 'identity']);
+const DEFAULT_MAX_BODY = 32 * 1024 * 1024;
+
+interface Locals {
+  requestId: string;
+  startedAt: number;
+  sourceAddress: string;
+  envFromPath: string | null;
+}
+
+function locals(res: Response): Locals {
+  return res.locals as Locals;
+}
+
+/** X-Vault-Token, or Authorization: Bearer, as Vault accepts. */
+export function extractToken(req: Request): string | null {
+  const header = req.get('x-vault-token');
+  if (header && header.trim() !== '') return header.trim();
+  const authz = req.get('authorization');
+  if (authz) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authz);
+    if (m?.[1]) return m[1];
+  }
+  return null;
+}
+
+function methodOf(req: Request): HttpMethod {
+  if (req.get('x-keyward-original-method') === 'LIST') return 'LIST';
+  return req.method.toUpperCase() as HttpMethod;
+}
+
+function isListRequest(req: Request): boolean {
+  return methodOf(req) === 'LIST' || req.query['list'] === 'true';
+}
+
+function defaultCapability(req: Request): Capability {
+  switch (methodOf(req)) {
+    case 'GET':
+      return isListRequest(req) ? 'list' : 'read';
+    case 'LIST':
+      return 'list';
+    case 'DELETE':
+      return 'delete';
+    case 'PATCH':
+      return 'patch';
+    default:
+      return 'update';
+  }
+}
+
+function parametersOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
+  return { ...(req.query as Record<string, unknown>) };
+}
+
+export function buildApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  app.set('query parser', 'simple');
+  const hooks = deps.hooks ?? [];
+  const knownEnvs = new Set<string>(deps.environments);
+
+  app.use((req, res, next) => {
+    const requestId = crypto.randomUUID();
+    const l = locals(res);
+    l.requestId = requestId;
+    l.startedAt = performance.now();
+    l.sourceAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    l.envFromPath = null;
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('Cache-Control', 'no-store');
+    // Vault-style namespace in the path: /v1/prod/transit/... ≡ X-Vault-Namespace: prod
+    const m = /^\/v1\/([a-z][a-z0-9-]*)\/([a-z]+)(\/|$|\?)/.exec(req.url);
+    if (m?.[1] && m[2] && knownEnvs.has(m[1]) && MOUNTS.has(m[2])) {
+      l.envFromPath = m[1];
+      req.url = req.url.replace(`/v1/${m[1]}/`, '/v1/');
+    }
+    next();
+  });
+
+  app.use(async (req, res, next) => {
+    try {
+      for (const h of hooks) await h.onRequest?.({ requestId: locals(res).requestId, sourceAddress: locals(res).sourceAddress, method: req.method, path: req.path });
+      next();
+    } catch (e) {
+      next(e);
+    }
+  });
+
+  // Bodies: JSON whatever the content type (Vault clients are inconsistent), 32 MiB cap → 413.
+  app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY, type: () => true, strict: true }));
+
+  const v1 = express.Router({ caseSensitive: true, strict: false });
+  // LIST routes first: they answer GET ?list=true and fall through otherwise.
+  const ordered = [...deps.routes].sort((a, b) => Number(methods(b).includes('LIST')) - Number(methods(a).includes('LIST')));
+  for (const spec of ordered) {
+    for (const method of methods(spec)) {
+      const handler = makeHandler(spec, method, deps, knownEnvs);
+      switch (method) {
+        case 'LIST':
+          v1.get(spec.path, handler);
+          break;
+        case 'GET':
+          v1.get(spec.path, handler);
+          break;
+        case 'POST':
+          v1.post(spec.path, handler);
+          break;
+        case 'PUT':
+          v1.put(spec.path, handler);
+          break;
+        case 'DELETE':
+          v1.delete(spec.path, handler);
+          break;
+        case 'PATCH':
+          v1.patch(spec.path, handler);
+          break;
+      }
+    }
+  }
+  // Known path, wrong method → 405; unknown path → 404 with an empty errors list (Vault's answer).
+  for (const path of new Set(deps.routes.map((r) => r.path))) {
+    v1.all(path, (_req, _res, next) => next(new KeywardError('ERR_METHOD_NOT_ALLOWED', 'unsupported operation')));
+  }
+  app.use('/v1', v1);
+  app.use((_req, _res, next) => next(new KeywardError('ERR_NOT_FOUND', '')));
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const l = locals(res);
+    const kerr = toKeywardError(err);
+    const reply = errorReply(kerr, l.requestId);
+    if (reply.status >= 500) deps.logger.error({ requestId: l.requestId, code: kerr.code, err: kerr.cause ?? kerr }, 'request failed');
+    if (!res.headersSent) {
+      if (reply.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(reply.retryAfterSeconds));
+      res.status(reply.status).json(reply.body);
+    }
+    // Failures before a route matched (404/405/413/parse) still reach the observers.
+    if (!(res.locals as { observed?: boolean }).observed) {
+      for (const h of hooks) {
+        h.onResponse?.({ ctx: null, requestId: l.requestId, sourceAddress: l.sourceAddress, operation: 'http', status: reply.status, errorCode: kerr.code, durationMs: performance.now() - l.startedAt });
+      }
+    }
+    deps.logger.info({ requestId: l.requestId, method: req.method, path: req.path, status: reply.status }, 'request');
+  });
+
+  return app;
+}
+
+function methods(spec: RouteSpec): readonly HttpMethod[] {
+  return typeof spec.method === 'string' ? [spec.method] : spec.method;
+}
+
+function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEnvs: Set<string>) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (method === 'LIST' && !isListRequest(req)) return next();
+    if (method === 'GET' && isListRequest(req) && routeHasList(deps.routes, spec.path)) return next();
+    const l = locals(res);
+    const aclPath = spec.aclPath ? spec.aclPath(req) : req.path.replace(/^\/+/, '').replace(/\/+$/, '');
+    const capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
+    let ctx: RequestContext | null = null;
+    let principal: RequestPrincipal | null = null;
+    let evaluator: PolicyEvaluator = rootEvaluator;
+    const annotations: AuditAnnotations = { sensitive: {}, details: {} };
+    let decision: AuditEvent['decision'];
+    let env: Environment = deps.defaultEnvironment;
+    (res.locals as { observed?: boolean }).observed = true;
+
+    const base = (): Omit<AuditEvent, 'type' | 'time'> => ({
+      requestId: l.requestId,
+      env,
+      ...(principal
+        ? {
+            identity: {
+              subject: principal.subject,
+              authMethod: principal.authMethod,
+              ...(principal.role ? { role: principal.role } : {}),
+              accessor: principal.accessor,
+              policies: principal.policies,
+            },
+          }
+        : {}),
+      sourceAddress: l.sourceAddress,
+      operation: spec.operation,
+      path: aclPath,
+      ...(annotations.keyName !== undefined ? { keyName: annotations.keyName } : {}),
+      ...(annotations.keyVersion !== undefined ? { keyVersion: annotations.keyVersion } : {}),
+      ...(decision ? { decision } : {}),
+    });
+
+    const finish = async (status: number, errorCode: string | null, outcome: AuditEvent['outcome']): Promise<void> => {
+      const durationMs = performance.now() - l.startedAt;
+      await deps.audit.record({
+        ...base(),
+        type: 'response',
+        time: new Date(),
+        outcome,
+        status,
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        ...(errorCode ? { errorCode } : {}),
+        ...(Object.keys(annotations.sensitive).length > 0 ? { sensitive: annotations.sensitive } : {}),
+        ...(Object.keys(annotations.details).length > 0 ? { details: annotations.details } : {}),
+      });
+      for (const h of deps.hooks ?? []) h.onResponse?.({ ctx, requestId: l.requestId, sourceAddress: l.sourceAddress, operation: spec.operation, status, errorCode, durationMs });
+    };
+
+    let stage: 'auth' | 'authz' | 'handler' = 'auth';
+    try {
+      const requestedEnv = l.envFromPath ?? normaliseNamespace(req.get('x-vault-namespace'));
+      if (requestedEnv !== null && !knownEnvs.has(requestedEnv)) {
+        throw new KeywardError('ERR_INVALID_INPUT', 'unknown namespace');
+      }
+      if (spec.auth !== 'none') {
+        const token = extractToken(req);
+        if (!token) throw permissionDenied();
+        principal = await deps.authenticator.authenticate(token, requestedEnv as Environment | null);
+        const envName = requestedEnv ?? (principal.env === '*' ? deps.defaultEnvironment : principal.env);
+        if (!knownEnvs.has(envName)) throw permissionDenied();
+        env = envName as Environment;
+        if (!principal.isRoot && principal.env !== '*' && principal.env !== env) throw permissionDenied();
+      } else if (requestedEnv !== null) {
+        env = requestedEnv as Environment;
+      }
+      ctx = {
+        requestId: l.requestId,
+        env,
+        principal,
+        sourceAddress: l.sourceAddress,
+        startedAt: l.startedAt,
+        aclPath,
+        capability,
+        can: (cap, path) => (principal ? evaluator.evaluate(path ?? aclPath, cap).allowed : false),
+        audit: annotations,
+      };
+      for (const h of deps.hooks ?? []) await h.onAuthenticated?.(ctx);
+      stage = 'authz';
+      if (principal) {
+        evaluator = principal.isRoot ? rootEvaluator : await deps.authorizer.forPrincipal(principal, env);
+        const d = evaluator.evaluate(aclPath, capability, parametersOf(req));
+        decision = { allowed: d.allowed, grantingPolicies: d.grantingPolicies, reason: d.reason };
+        if (!d.allowed) throw permissionDenied();
+        if (d.mfaMethods.length > 0) {
+          if (!deps.mfa) throw new KeywardError('ERR_MFA_REQUIRED', 'MFA required but no MFA verifier is configured');
+          await deps.mfa.verify(principal, env, d.mfaMethods, req.get('x-vault-mfa'));
+        }
+      }
+      stage = 'handler';
+      // Fail closed: no durable request entry, no operation.
+      await deps.audit.record({ ...base(), type: 'request', time: new Date() });
+      const reply = (await spec.handler(req, ctx)) ?? {};
+      const status = reply.status ?? (reply.data !== undefined || reply.auth || reply.wrapInfo || reply.warnings || reply.raw ? 200 : 204);
+      await finish(status, null, status >= 400 ? 'error' : 'success');
+      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      if (status === 204) {
+        res.status(204).end();
+      } else if (reply.raw) {
+        res.status(status).type(reply.raw.contentType).send(reply.raw.body);
+      } else {
+        res.status(status).json(envelope(l.requestId, reply));
+      }
+    } catch (err) {
+      const kerr = toKeywardError(err);
+      const status = errorReply(kerr, l.requestId).status;
+      const outcome: AuditEvent['outcome'] =
+        stage === 'auth' && kerr.code === 'ERR_PERMISSION_DENIED' ? 'unauthenticated' : kerr.code === 'ERR_PERMISSION_DENIED' || kerr.code === 'ERR_MFA_REQUIRED' ? 'denied' : 'error';
+      try {
+        await finish(status, kerr.code, outcome);
+      } catch (auditErr) {
+        // The audit trail could not record the failure: answer 503 rather than an unrecorded error.
+        return next(toKeywardError(auditErr).code === 'ERR_AUDIT_UNAVAILABLE' ? auditErr : new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit unavailable', { cause: auditErr, retryAfterSeconds: 1 }));
+      }
+      next(kerr);
+    }
+  };
+}
+
+function routeHasList(routes: readonly RouteSpec[], path: string): boolean {
+  return routes.some((r) => r.path === path && methods(r).includes('LIST'));
+}
+
+function normaliseNamespace(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const ns = raw.trim().replace(/^\/+|\/+$/g, '');
+  return ns === '' ? null : ns;
+}

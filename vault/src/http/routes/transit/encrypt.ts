@@ -1,0 +1,74 @@
+/**
+ * `POST transit/encrypt/:name` — single (`plaintext`) or `batch_input`. A missing key is created when the
+ * caller also holds `create` on the path (Vault's upsert).
+ */
+import { z } from 'zod';
+import type { Encrypt } from '../../../usecases/transit/index.js';
+import type { RouteSpec } from '../../route-spec.js';
+import { parseInput, vBool, vInt } from '../../schema.js';
+import { batchOrSingle, batchStatus, keyNameOf, optString, vStatusCode } from './common.js';
+
+const item = z.object({
+  plaintext: z.string(),
+  context: optString,
+  associated_data: optString,
+  key_version: vInt.optional(),
+  reference: optString,
+  nonce: optString,
+});
+
+const body = z.object({
+  nonce: optString,
+  plaintext: optString,
+  context: optString,
+  associated_data: optString,
+  key_version: vInt.optional(),
+  reference: optString,
+  type: optString,
+  convergent_encryption: vBool.optional(),
+  batch_input: z.array(item).optional(),
+  partial_failure_response_code: vStatusCode.optional(),
+});
+
+const toItem = (i: z.output<typeof item>) => ({
+  plaintext: i.plaintext,
+  context: i.context,
+  associatedData: i.associated_data,
+  keyVersion: i.key_version,
+  reference: i.reference,
+});
+
+export function encryptRoutes(deps: { encrypt: Encrypt }): RouteSpec[] {
+  return [
+    {
+      method: ['POST', 'PUT'],
+      path: '/transit/encrypt/:name',
+      operation: 'transit.encrypt',
+      handler: async (req, ctx) => {
+        const name = keyNameOf(req, ctx);
+        const b = parseInput(body, req.body);
+        const single = b.plaintext === undefined ? undefined : { ...b, plaintext: b.plaintext };
+        const { items, isBatch } = batchOrSingle(b.batch_input, single, 'missing plaintext to encrypt');
+        const r = await deps.encrypt({
+          env: ctx.env,
+          name,
+          items: items.map(toItem),
+          mayCreate: ctx.can('create'),
+          type: b.type,
+          convergentEncryption: b.convergent_encryption,
+        });
+        if (!isBatch) {
+          const one = r.items[0];
+          if (!one?.ok) throw one?.error;
+          ctx.audit.keyVersion = one.keyVersion;
+          return { data: { ciphertext: one.ciphertext, key_version: one.keyVersion } };
+        }
+        ctx.audit.details['batch_size'] = r.items.length;
+        const batch_results = r.items.map((i) =>
+          i.ok ? { ciphertext: i.ciphertext, key_version: i.keyVersion, reference: i.reference } : { error: i.error.message, reference: i.reference },
+        );
+        return { status: batchStatus(r.items, b.partial_failure_response_code), data: { batch_results } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,76 @@
+/**
+ * zod building blocks that accept what Vault's API accepts. Vault's request framework is weakly
+ * typed: clients send `"true"` for booleans, `"2"` for integers and `"1h"` for durations, so the
+ * same leniency here keeps third-party clients working; anything else is a 400 with a clear message.
+ */
+import { z } from 'zod';
+import { invalidInput } from '../core/errors.js';
+
+export const vBool = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((s) => s === 'true' || s === '1'),
+]);
+
+export const vInt = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d{1,15}$/, 'must be an integer')
+    .transform((s) => Number.parseInt(s, 10)),
+]);
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses Vault durations ("90", "90s", "1h30m", 3600) into whole seconds. */
+export function parseDurationSeconds(raw: string | number): number {
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw) || raw < 0) throw invalidInput('invalid duration');
+    return Math.floor(raw);
+  }
+  const s = raw.trim();
+  if (s === '') return 0;
+  let total = 0;
+  const parts = s.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d)?/g);
+  if (!parts || parts.join('') !== s) throw invalidInput('invalid duration');
+  for (const part of parts) {
+    const m = DURATION_RE.exec(part);
+    if (!m) throw invalidInput('invalid duration');
+    total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1);
+  }
+  if (!Number.isFinite(total) || total > 100 * 365 * 86400) throw invalidInput('invalid duration');
+  return Math.floor(total);
+}
+
+export const vDuration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  try {
+    return parseDurationSeconds(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'invalid duration' });
+    return z.NEVER;
+  }
+});
+
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict standard base64 (Vault's plaintext/context encoding); '' is allowed and means empty. */
+export const vBase64 = z.string().refine((s) => BASE64_RE.test(s), { message: 'must be valid base64' });
+
+export function decodeBase64(s: string): Buffer {
+  if (!BASE64_RE.test(s)) throw invalidInput('must be valid base64');
+  return Buffer.from(s, 'base64');
+}
+
+/**
+ * Parse a request body (or query) against a schema; a failure is one ERR_INVALID_INPUT whose
+ * message names the fields, never echoes their values (they may be secrets).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const details = result.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : 'body'}: ${i.message}`)
+    .join('; ');
+  throw invalidInput(`invalid request: ${details}`);
+}
