@@ -2,7 +2,7 @@
  * The sys/audit* routes through the real pipeline (root principal), with the audit trail as the
  * pipeline's sink, and `keyward audit verify --export` on the CLI.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -84,26 +84,25 @@ describe('sys/audit* over HTTP', () => {
     fs.writeFileSync(pkFile, JSON.stringify(pk.data));
     const exportFile = path.join(dir, 'x.jsonl');
     const cli = path.resolve('clients/cli/main.ts');
-    const run = (args: string[]) => {
-      try {
-        return { code: 0, out: execFileSync('npx', ['tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, VAULT_ADDR: base.replace(/\/v1$/, ''), VAULT_TOKEN: 'root' } }) };
-      } catch (e) {
-        const err = e as { status: number; stdout: string };
-        return { code: err.status, out: err.stdout };
-      }
-    };
-    const exp = run(['audit', 'export', '--out', exportFile]);
+    // Async: the server under test runs in this process, so the CLI must not block its event loop.
+    const run = (args: string[]) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        execFile('npx', ['tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, VAULT_ADDR: base.replace(/\/v1$/, ''), VAULT_TOKEN: 'root' } }, (err, stdout) => {
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout });
+        });
+      });
+    const exp = await run(['audit', 'export', '--out', exportFile]);
     expect(exp.code).toBe(0);
-    const ok = run(['audit', 'verify', '--export', exportFile, '--public-key', pkFile]);
+    const ok = await run(['audit', 'verify', '--export', exportFile, '--public-key', pkFile]);
     expect(ok.out).toMatch(/^OK: /);
     expect(ok.code).toBe(0);
     const lines = fs.readFileSync(exportFile, 'utf8').split('\n');
-    lines[3] = lines[3]!.replace('"type":"request"', '"type":"response"').replace('"type":"response"', '"type":"request"');
+    lines[3] = lines[3]!.replace('"request_id":"', '"request_id":"forged-');
     fs.writeFileSync(exportFile, lines.join('\n'));
-    const bad = run(['audit', 'verify', '--export', exportFile, '--public-key', pkFile]);
+    const bad = await run(['audit', 'verify', '--export', exportFile, '--public-key', pkFile]);
     expect(bad.out).toMatch(/FAILED: modified at seq 3/);
     expect(bad.code).toBe(1);
-    const online = run(['audit', 'verify']);
+    const online = await run(['audit', 'verify']);
     expect(online.code).toBe(0);
   });
 });

@@ -186,7 +186,7 @@ describe('the LIST method', () => {
     const server = await serve(echo);
     const payload =
       'POST /v1/upload HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\n\r\n' +
-      '5\r\nhello\r\n1a;ext=1\r\n LIST /v1/evil HTTP/1.1\r\n\r\n\r\n0\r\n\r\n' +
+      '5\r\nhello\r\n1b;ext=1\r\n LIST /v1/evil HTTP/1.1\r\n\r\n\r\n0\r\n\r\n' +
       'LIST /v1/after HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n';
     const seen = echoes(await rawExchange(server.address.port, payload));
     expect(seen.map((e) => [e.method, e.url, e.body])).toEqual([

@@ -11,10 +11,10 @@ import { openPkcs11Hsm } from './adapters/pkcs11/index.js';
 import { closeDatabase, openDatabase } from './adapters/sqlite/database.js';
 import { SqliteKeyStore } from './adapters/sqlite/sqlite-key-store.js';
 import { SqliteTokenStore } from './adapters/sqlite/sqlite-token-store.js';
+import { createAuditTrail } from './audit/index.js';
 import { TokenService } from './auth/token-service.js';
 import type { KeywardConfig } from './config.js';
 import { readSecretFile } from './config.js';
-import type { AuditSink } from './core/ports/audit-sink.js';
 import type { Hsm } from './core/ports/hsm.js';
 import { systemClock } from './core/ports/clock.js';
 import { parseEnvironment, type Environment } from './core/types.js';
@@ -22,6 +22,7 @@ import { buildApp } from './http/app.js';
 import type { Authenticator, Authorizer } from './http/pipeline-ports.js';
 import { rootEvaluator } from './http/pipeline-ports.js';
 import type { RouteSpec } from './http/route-spec.js';
+import { auditRoutes } from './http/routes/sys/audit-routes.js';
 import { healthRoutes } from './http/routes/sys/health.js';
 import { transitRoutes } from './http/routes/transit/index.js';
 import { startServer, type RunningServer } from './http/server.js';
@@ -86,14 +87,17 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       authenticate: async (token, env) => tokens.verify(token, { env: env ?? defaultEnvironment }),
     };
     const authorizer: Authorizer = { forPrincipal: async () => rootEvaluator };
-    const audit: AuditSink = { record: async () => {} };
+    const audit = createAuditTrail({ db, hsm, clock, logger });
+    await audit.start();
+    closers.push(() => audit.stop());
 
     const transit = makeTransitUseCases({ hsm, keys, clock });
     const routes: RouteSpec[] = [
       ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config) }),
       ...transitRoutes(transit),
+      ...auditRoutes({ audit: audit.service }),
     ];
-    const app = buildApp({ routes, authenticator, authorizer, audit, environments, defaultEnvironment, logger });
+    const app = buildApp({ routes, authenticator, authorizer, audit: audit.sink, environments, defaultEnvironment, logger });
 
     const rootToken = options.rootTokenFile ? await ensureRootToken(tokens, options.rootTokenFile, environments) : null;
 

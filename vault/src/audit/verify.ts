@@ -8,7 +8,7 @@
  * chain it classifies the problem, looking one entry back and ahead:
  * - inserted:  the entry after a bad one continues the chain as if the bad one were absent, or the
  *              entry repeats a seq already seen;
- * - reordered: the expected seq appears later in the list;
+ * - reordered: a genuine entry whose predecessor comes later, or the expected seq appears later;
  * - removed:   the seq jumps and the missing seq appears nowhere;
  * - modified:  right seq but the hash does not match the body / prev hash, or a predecessor whose
  *              hash was recomputed (the next entry's prev_hash still names the original).

@@ -22,8 +22,26 @@ export function parseEnvironment(raw: string): Environment {
   return raw as Environment;
 }
 
+/**
+ * Key names starting with `_` are reserved for Keyward's own keys (e.g. `_kv`, which seals the KV secret
+ * store): the transit API never creates, reads, uses or deletes them, because every transit route parses
+ * its key name here.
+ */
+export const RESERVED_KEY_PREFIX = '_';
+
+export function isReservedKeyName(raw: string): boolean {
+  return raw.startsWith(RESERVED_KEY_PREFIX);
+}
+
 export function parseKeyName(raw: string): KeyName {
+  if (isReservedKeyName(raw)) throw invalidInput('key names starting with "_" are reserved');
   if (!KEY_NAME_RE.test(raw) || raw.includes('..')) throw invalidInput('invalid key name');
+  return raw as KeyName;
+}
+
+/** An internal (reserved) key name such as `_kv`; never reachable from a transit route. */
+export function internalKeyName(raw: string): KeyName {
+  if (!isReservedKeyName(raw) || !KEY_NAME_RE.test(raw.slice(RESERVED_KEY_PREFIX.length))) throw invalidInput('invalid internal key name');
   return raw as KeyName;
 }
 

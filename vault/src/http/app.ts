@@ -64,8 +64,12 @@ function methodOf(req: Request): HttpMethod {
   return req.method.toUpperCase() as HttpMethod;
 }
 
+/** Vault parses `list` like Go's strconv.ParseBool; node-vault sends `list=1`. */
+const TRUE_STRINGS = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+
 function isListRequest(req: Request): boolean {
-  return methodOf(req) === 'LIST' || req.query['list'] === 'true';
+  const list = req.query['list'];
+  return methodOf(req) === 'LIST' || (typeof list === 'string' && TRUE_STRINGS.has(list));
 }
 
 function defaultCapability(req: Request): Capability {
@@ -194,7 +198,7 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
     if (method === 'GET' && isListRequest(req) && routeHasList(deps.routes, spec.path)) return next();
     const l = locals(res);
     const aclPath = spec.aclPath ? spec.aclPath(req) : req.path.replace(/^\/+/, '').replace(/\/+$/, '');
-    const capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
+    let capability: Capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
     let ctx: RequestContext | null = null;
     let principal: RequestPrincipal | null = null;
     let evaluator: PolicyEvaluator = rootEvaluator;
@@ -265,7 +269,9 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
         sourceAddress: l.sourceAddress,
         startedAt: l.startedAt,
         aclPath,
-        capability,
+        get capability() {
+          return capability;
+        },
         can: (cap, path) => (principal ? evaluator.evaluate(path ?? aclPath, cap).allowed : false),
         audit: annotations,
       };
@@ -273,7 +279,14 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
       stage = 'authz';
       if (principal) {
         evaluator = principal.isRoot ? rootEvaluator : await deps.authorizer.forPrincipal(principal, env);
-        const d = evaluator.evaluate(aclPath, capability, parametersOf(req));
+        let d = evaluator.evaluate(aclPath, capability, parametersOf(req));
+        if (!d.allowed && spec.upsert && capability === 'update') {
+          const asCreate = evaluator.evaluate(aclPath, 'create', parametersOf(req));
+          if (asCreate.allowed) {
+            d = asCreate;
+            capability = 'create';
+          }
+        }
         decision = { allowed: d.allowed, grantingPolicies: d.grantingPolicies, reason: d.reason };
         if (!d.allowed) throw permissionDenied();
         if (d.mfaMethods.length > 0) {

@@ -95,6 +95,12 @@ export interface RouteSpec {
   readonly aclPath?: (req: Request) => string;
   /** Capability override; default from the method (GET read / list, POST+PUT update, DELETE delete, PATCH patch, LIST list). */
   readonly capability?: Capability | ((req: Request) => Capability);
+  /**
+   * Vault's existence check: the write is authorised by `update` (the resource exists) or by
+   * `create` (it does not). The pipeline accepts either; `ctx.capability` says which was granted,
+   * and the handler must refuse an existing resource when only `create` was.
+   */
+  readonly upsert?: boolean;
   readonly handler: (req: Request, ctx: RequestContext) => Promise<Reply | null>;
 }
 

@@ -123,8 +123,9 @@ export async function startServer(app: RequestHandler, options: ServerOptions): 
     });
     tlsServer.on('connection', trackRaw);
     tlsServer.on('secureConnection', handOver);
-    // Failed handshakes (wrong CA, scanners) are the client's problem; the socket is already gone.
-    tlsServer.on('tlsClientError', () => undefined);
+    // Failed or timed-out handshakes (scanners, stuck clients): Node reports them here but leaves a
+    // timed-out socket open, so it is closed explicitly.
+    tlsServer.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => socket.destroy());
     listener = tlsServer;
   } else {
     const plainServer = net.createServer({ allowHalfOpen: true, noDelay: true });

@@ -45,7 +45,8 @@ export interface AppRoleDeps {
 export interface RoleUpdate {
   readonly roleId?: string;
   readonly bindSecretId?: boolean;
-  readonly tokenPolicies?: readonly string[];
+  /** A list, or Vault's comma-separated string. */
+  readonly tokenPolicies?: readonly string[] | string;
   readonly tokenNoDefaultPolicy?: boolean;
   readonly tokenTtlSeconds?: number;
   readonly tokenMaxTtlSeconds?: number;

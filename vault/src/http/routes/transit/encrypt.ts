@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Encrypt } from '../../../usecases/transit/index.js';
+import { permissionDenied } from '../../../core/errors.js';
 import type { RouteSpec } from '../../route-spec.js';
 import { parseInput, vBool, vInt } from '../../schema.js';
 import { batchOrSingle, batchStatus, keyNameOf, optString, vStatusCode } from './common.js';
@@ -44,6 +45,7 @@ export function encryptRoutes(deps: { encrypt: Encrypt }): RouteSpec[] {
       method: ['POST', 'PUT'],
       path: '/transit/encrypt/:name',
       operation: 'transit.encrypt',
+      upsert: true,
       handler: async (req, ctx) => {
         const name = keyNameOf(req, ctx);
         const b = parseInput(body, req.body);
@@ -57,6 +59,8 @@ export function encryptRoutes(deps: { encrypt: Encrypt }): RouteSpec[] {
           type: b.type,
           convergentEncryption: b.convergent_encryption,
         });
+        // Granted `create` only: the key must have been created by this very call (Vault's existence check).
+        if (ctx.capability === 'create' && !r.created) throw permissionDenied();
         if (!isBatch) {
           const one = r.items[0];
           if (!one?.ok) throw one?.error;
