@@ -16,6 +16,7 @@ import type {
   NewTransitKey,
   RootKeyRecord,
   RootKeyState,
+  RootRotationRecord,
   TransitKeyRecord,
   VersionState,
 } from '../../vault/src/core/ports/key-store.js';
@@ -91,6 +92,8 @@ function checkTerm(term: number): void {
 export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, StoredKey>();
   private readonly roots = new Map<string, StoredRoot>();
+  private readonly rotations = new Map<string, RootRotationRecord>();
+  private readonly leases = new Map<string, { holder: string; expiresAt: number }>();
   private closed = false;
 
   private run<T>(context: string, fn: () => T): Promise<T> {
@@ -329,6 +332,80 @@ export class MemoryKeyStore implements KeyStore {
       v.wrappedKek = Buffer.from(wrappedKek);
       v.rootTerm = toTerm;
       return true;
+    });
+  }
+
+  appendKeyVersionIfDue(env: Environment, name: KeyName, wrappedKek: Buffer, rootTerm: number, now: Date, dueBefore: Date): Promise<KeyVersion | null> {
+    return this.run('appendKeyVersionIfDue', () => {
+      checkTerm(rootTerm);
+      const at = ms(now);
+      const due = ms(dueBefore);
+      const k = this.mustKey(env, name);
+      if (k.state !== 'active' || k.lastRotatedAt > due) return null;
+      const version = k.latestVersion + 1;
+      k.versions.set(version, { version, wrappedKek: Buffer.from(wrappedKek), rootTerm, createdAt: at, state: 'active' });
+      k.latestVersion = version;
+      k.lastRotatedAt = at;
+      k.updatedAt = at;
+      return version as KeyVersion;
+    });
+  }
+
+  transitionKeyState(env: Environment, name: KeyName, from: readonly KeyState[], to: KeyState, deletionDeadline: Date | null, at: Date): Promise<boolean> {
+    return this.run('transitionKeyState', () => {
+      const when = ms(at);
+      const deadline = deletionDeadline === null ? null : ms(deletionDeadline);
+      const k = this.mustKey(env, name);
+      if (!from.includes(k.state)) return false;
+      if (k.state === 'destroyed' && to !== 'destroyed') return false;
+      k.state = to;
+      k.deletionDeadline = deadline;
+      k.updatedAt = when;
+      if (to === 'destroyed') {
+        for (const v of k.versions.values()) {
+          v.wrappedKek = null;
+          v.state = 'destroyed';
+        }
+      }
+      return true;
+    });
+  }
+
+  countVersionsWrappedUnder(env: Environment, term: number): Promise<number> {
+    return this.run('countVersionsWrappedUnder', () => this.wrappedUnder(env, term).length);
+  }
+
+  putRootRotation(r: RootRotationRecord): Promise<void> {
+    return this.run('putRootRotation', () => {
+      checkTerm(r.fromTerm);
+      checkTerm(r.toTerm);
+      this.rotations.set(`${r.env}\u0000${r.fromTerm}`, { ...r, startedAt: new Date(ms(r.startedAt)), finishedAt: r.finishedAt === null ? null : new Date(ms(r.finishedAt)) });
+    });
+  }
+
+  getRootRotation(env: Environment): Promise<RootRotationRecord | null> {
+    return this.run('getRootRotation', () => {
+      const mine = [...this.rotations.values()].filter((r) => r.env === env);
+      mine.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.fromTerm - a.fromTerm);
+      const r = mine[0];
+      return r ? { ...r, startedAt: new Date(r.startedAt), finishedAt: r.finishedAt === null ? null : new Date(r.finishedAt) } : null;
+    });
+  }
+
+  acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    return this.run('acquireLease', () => {
+      if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw invalidInput('invalid lease ttl');
+      const t = ms(now);
+      const cur = this.leases.get(name);
+      if (cur && cur.holder !== holder && cur.expiresAt > t) return false;
+      this.leases.set(name, { holder, expiresAt: t + ttlMs });
+      return true;
+    });
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.run('releaseLease', () => {
+      if (this.leases.get(name)?.holder === holder) this.leases.delete(name);
     });
   }
 

@@ -15,16 +15,23 @@ import { createAuditTrail } from './audit/index.js';
 import { TokenService } from './auth/token-service.js';
 import type { KeywardConfig } from './config.js';
 import { readSecretFile } from './config.js';
+import { KeywardError } from './core/errors.js';
+import type { AuditSink } from './core/ports/audit-sink.js';
 import type { Hsm } from './core/ports/hsm.js';
+import type { KeyStore } from './core/ports/key-store.js';
 import { systemClock } from './core/ports/clock.js';
 import { parseEnvironment, type Environment } from './core/types.js';
 import { buildApp } from './http/app.js';
+import { createObservability } from './observability/index.js';
 import type { Authenticator, Authorizer } from './http/pipeline-ports.js';
 import { rootEvaluator } from './http/pipeline-ports.js';
 import type { RouteSpec } from './http/route-spec.js';
 import { auditRoutes } from './http/routes/sys/audit-routes.js';
 import { healthRoutes } from './http/routes/sys/health.js';
 import { transitRoutes } from './http/routes/transit/index.js';
+import { kvRoutes } from './http/routes/secret/index.js';
+import { makeKvUseCases } from './usecases/kv/wire.js';
+import { SqliteSecretStore } from './adapters/sqlite/sqlite-secret-store.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { makeEnsureEnvironmentRoot } from './usecases/ensure-environment-root.js';
 import { makeTransitUseCases } from './usecases/transit/wire.js';
@@ -64,16 +71,24 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
   };
   try {
     const pin = readSecretFile(config.hsm.pinFile, { strictMode: strictSecrets });
-    const hsm: Hsm = await openPkcs11Hsm({
+    const pkcs11: Hsm = await openPkcs11Hsm({
       modulePath: config.hsm.module,
       tokenLabel: config.hsm.tokenLabel,
       pin,
       sessionPoolSize: config.hsm.sessionPoolSize,
       ...(config.hsm.softhsmConf ? { softhsmConf: config.hsm.softhsmConf } : {}),
     });
-    closers.push(() => hsm.close());
+    closers.push(() => pkcs11.close());
 
     const keys = new SqliteKeyStore(db);
+    // Observability records through the audit trail, which itself uses the (instrumented) HSM:
+    // the audit reference is filled in once the trail exists; nothing records before that.
+    let auditSink: AuditSink | null = null;
+    const lazyAudit: AuditSink = {
+      record: (event) => (auditSink ? auditSink.record(event) : Promise.reject(new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit log not ready', { retryAfterSeconds: 1 }))),
+    };
+    const observability = createObservability({ db, audit: lazyAudit, clock, logger, environments, keyFacts: () => keyRotationFacts(keys, environments) });
+    const hsm = observability.instrumentHsm(pkcs11);
     const ensureRoot = makeEnsureEnvironmentRoot({ hsm, keys, clock });
     for (const env of environments) await ensureRoot(env);
 
@@ -89,15 +104,18 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     const authorizer: Authorizer = { forPrincipal: async () => rootEvaluator };
     const audit = createAuditTrail({ db, hsm, clock, logger });
     await audit.start();
+    auditSink = audit.sink;
     closers.push(() => audit.stop());
 
     const transit = makeTransitUseCases({ hsm, keys, clock });
     const routes: RouteSpec[] = [
       ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config) }),
       ...transitRoutes(transit),
+      ...kvRoutes(makeKvUseCases({ hsm, keys, secrets: new SqliteSecretStore(db), clock })),
       ...auditRoutes({ audit: audit.service }),
+      ...observability.routes,
     ];
-    const app = buildApp({ routes, authenticator, authorizer, audit: audit.sink, environments, defaultEnvironment, logger });
+    const app = buildApp({ routes, authenticator, authorizer, audit: audit.sink, hooks: observability.hooks, environments, defaultEnvironment, logger });
 
     const rootToken = options.rootTokenFile ? await ensureRootToken(tokens, options.rootTokenFile, environments) : null;
 
@@ -117,6 +135,18 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     await closeAll();
     throw e;
   }
+}
+
+/** Per-key rotation facts for the metrics gauges, read on scrape. */
+async function keyRotationFacts(keys: KeyStore, environments: readonly Environment[]) {
+  const facts: Array<{ env: string; name: string; lastRotatedAt: Date; autoRotatePeriodSeconds: number }> = [];
+  for (const env of environments) {
+    for (const name of await keys.listKeys(env)) {
+      const key = await keys.getKey(env, name);
+      if (key) facts.push({ env, name, lastRotatedAt: key.lastRotatedAt, autoRotatePeriodSeconds: key.config.autoRotatePeriodSeconds });
+    }
+  }
+  return facts;
 }
 
 function clusterId(config: KeywardConfig): string {

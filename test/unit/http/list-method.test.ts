@@ -155,7 +155,7 @@ describe('ListMethodRewriter', () => {
       ['an Upgrade request', 'GET /ws HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'],
       ['a CONNECT request', 'CONNECT host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n'],
       ['obsolete header folding', 'GET /a HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n'],
-      ['whitespace before a header colon', 'GET /a HTTP/1.1\r\nHost : v\r\n\r\n'],
+      ['whitespace before a framing header colon', 'POST /a HTTP/1.1\r\nContent-Length : 3\r\n\r\nabc'],
       ['an HTTP/2 request line', 'LIST /a HTTP/2.0\r\nHost: v\r\n\r\n'],
       ['a bare LF in the head', 'GET /a HTTP/1.1\nHost: v\n\n'],
       ['a malformed chunk size', 'POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],

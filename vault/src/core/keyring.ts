@@ -15,10 +15,14 @@
  *   min_encryption_version when that is set.
  * - Deletion only when deletion_allowed.
  * - A version's cache id names env, key, version and root term, so a re-wrapped blob gets a new id.
+ * - Lifecycle transitions of keys and versions come from one table each (KEY_STATE_TRANSITIONS,
+ *   VERSION_STATE_TRANSITIONS); anything not listed is ERR_CONFLICT. Destroyed is final.
+ * - A version whose `version_ttl` has run out no longer encrypts (it still decrypts).
+ * - The latest version cannot be destroyed (encryption would have nothing to use): rotate first.
  */
 import { KeywardError, conflict, decryptionFailed, invalidInput } from './errors.js';
 import type { WrappedKeyRef } from './ports/hsm.js';
-import type { KeyConfig, KeyState, KeyVersionRecord, TransitKeyRecord } from './ports/key-store.js';
+import type { KeyConfig, KeyState, KeyVersionRecord, TransitKeyRecord, VersionState } from './ports/key-store.js';
 import type { Environment, KeyName } from './types.js';
 
 export type KeyOperation = 'encrypt' | 'decrypt' | 'rewrap' | 'rotate' | 'configure' | 'trim';
@@ -39,6 +43,83 @@ export function assertKeyAllows(key: TransitKeyRecord, op: KeyOperation): void {
 }
 
 export const MIN_AUTO_ROTATE_PERIOD_SECONDS = 3600;
+
+// ---- lifecycle transitions (issue 5) --------------------------------------------------------------
+
+export type KeyLifecycleAction = 'disable' | 'enable' | 'compromise' | 'schedule_deletion' | 'cancel_deletion' | 'destroy';
+export type VersionLifecycleAction = 'disable' | 'enable' | 'compromise' | 'destroy';
+
+interface Transition<S extends string> {
+  readonly from: ReadonlySet<S>;
+  readonly to: S;
+}
+
+/**
+ * Which key states each lifecycle action may start from, and where it leads. Cancelling a deletion
+ * leaves the key disabled (as AWS KMS does), so using it again is a second, deliberate `enable`.
+ * A compromised key is never re-enabled directly: its remedy is rotate + rewrap, then deletion.
+ */
+export const KEY_STATE_TRANSITIONS: Readonly<Record<KeyLifecycleAction, Transition<KeyState>>> = {
+  disable: { from: new Set<KeyState>(['active']), to: 'disabled' },
+  enable: { from: new Set<KeyState>(['disabled']), to: 'active' },
+  compromise: { from: new Set<KeyState>(['active', 'disabled']), to: 'compromised' },
+  schedule_deletion: { from: new Set<KeyState>(['active', 'disabled', 'compromised']), to: 'pending_deletion' },
+  cancel_deletion: { from: new Set<KeyState>(['pending_deletion']), to: 'disabled' },
+  // Immediate destruction (sudo) from any live state; the sweep destroys from pending_deletion.
+  destroy: { from: new Set<KeyState>(['active', 'disabled', 'compromised', 'pending_deletion']), to: 'destroyed' },
+};
+
+export const VERSION_STATE_TRANSITIONS: Readonly<Record<VersionLifecycleAction, Transition<VersionState>>> = {
+  disable: { from: new Set<VersionState>(['active']), to: 'disabled' },
+  enable: { from: new Set<VersionState>(['disabled']), to: 'active' },
+  compromise: { from: new Set<VersionState>(['active', 'disabled']), to: 'compromised' },
+  destroy: { from: new Set<VersionState>(['active', 'disabled', 'compromised']), to: 'destroyed' },
+};
+
+const words = (s: string): string => s.replace(/_/g, ' ');
+
+/** The state `action` leads to from the key's current state, or ERR_CONFLICT saying why not. */
+export function planKeyTransition(key: Pick<TransitKeyRecord, 'state'>, action: KeyLifecycleAction): KeyState {
+  const t = KEY_STATE_TRANSITIONS[action];
+  if (!t.from.has(key.state)) throw conflict(`cannot ${words(action)} a key that is ${words(key.state)}`);
+  return t.to;
+}
+
+/** The state `action` leads to for one version, or ERR_CONFLICT / ERR_INVALID_INPUT saying why not. */
+export function planVersionTransition(key: TransitKeyRecord, version: number, action: VersionLifecycleAction): VersionState {
+  if (key.state === 'destroyed') throw conflict('key is destroyed');
+  if (!Number.isSafeInteger(version) || version < 1 || version > key.latestVersion) throw invalidInput('key version not found');
+  const v = findVersion(key, version);
+  if (!v) throw conflict('key version has been trimmed');
+  const t = VERSION_STATE_TRANSITIONS[action];
+  if (!t.from.has(v.state)) throw conflict(`cannot ${words(action)} key version ${version}: it is ${words(v.state)}`);
+  if (action === 'destroy' && version === key.latestVersion) throw conflict('cannot destroy the latest key version; rotate the key first');
+  return t.to;
+}
+
+export const MIN_PENDING_WINDOW_DAYS = 7;
+export const MAX_PENDING_WINDOW_DAYS = 30;
+export const DEFAULT_PENDING_WINDOW_DAYS = 30;
+
+/** AWS KMS's deletion window: 7–30 days, default 30. */
+export function validatePendingWindowDays(days: number | undefined): number {
+  const d = days ?? DEFAULT_PENDING_WINDOW_DAYS;
+  if (!Number.isSafeInteger(d) || d < MIN_PENDING_WINDOW_DAYS || d > MAX_PENDING_WINDOW_DAYS) {
+    throw invalidInput(`pending_window_days must be between ${MIN_PENDING_WINDOW_DAYS} and ${MAX_PENDING_WINDOW_DAYS}`);
+  }
+  return d;
+}
+
+/** When a version stops encrypting (`version_ttl`), or null if the key sets no TTL. */
+export function versionExpiresAt(key: Pick<TransitKeyRecord, 'config'>, v: Pick<KeyVersionRecord, 'createdAt'>): Date | null {
+  if (key.config.versionTtlSeconds <= 0) return null;
+  return new Date(v.createdAt.getTime() + key.config.versionTtlSeconds * 1000);
+}
+
+export function isVersionExpired(key: Pick<TransitKeyRecord, 'config'>, v: Pick<KeyVersionRecord, 'createdAt'>, now: Date): boolean {
+  const at = versionExpiresAt(key, v);
+  return at !== null && at.getTime() <= now.getTime();
+}
 
 export function versionCacheId(env: Environment, name: KeyName, version: number, rootTerm: number): string {
   return `${env}/${name}/${version}@t${rootTerm}`;
@@ -61,8 +142,11 @@ export function minUsableEncryptionVersion(key: TransitKeyRecord): number {
   return Math.max(key.config.minEncryptionVersion, key.config.minDecryptionVersion, key.minAvailableVersion, 1);
 }
 
-/** The version to encrypt with. `requested` 0 or undefined means latest, as in Vault. */
-export function selectEncryptionVersion(key: TransitKeyRecord, requested: number | undefined): KeyVersionRecord {
+/**
+ * The version to encrypt with. `requested` 0 or undefined means latest, as in Vault. `now` defaults to
+ * the wall clock so every caller enforces `version_ttl`; tests pass their own.
+ */
+export function selectEncryptionVersion(key: TransitKeyRecord, requested: number | undefined, now: Date = new Date()): KeyVersionRecord {
   const wanted = requested === undefined || requested === 0 ? key.latestVersion : requested;
   if (!Number.isSafeInteger(wanted) || wanted < 0) throw invalidInput('invalid key version');
   if (wanted > key.latestVersion) throw invalidInput('requested version for encryption is higher than the latest key version');
@@ -70,6 +154,7 @@ export function selectEncryptionVersion(key: TransitKeyRecord, requested: number
   const v = findVersion(key, wanted);
   if (!v || v.wrappedKek === null || v.state === 'destroyed') throw conflict('key version is destroyed');
   if (v.state !== 'active') throw conflict(`key version is ${v.state}; it cannot encrypt`);
+  if (isVersionExpired(key, v, now)) throw conflict('key version has expired; it cannot encrypt (rotate the key)');
   return v;
 }
 
@@ -95,6 +180,24 @@ export interface ConfigPatch {
   readonly exportable?: boolean;
   readonly allowPlaintextBackup?: boolean;
   readonly autoRotatePeriodSeconds?: number;
+  /** Retention: keep at most this many versions (0 = unlimited); trimmed by the lifecycle scheduler. */
+  readonly maxVersions?: number;
+  /** A version stops encrypting this long after its creation (0 = never). */
+  readonly versionTtlSeconds?: number;
+}
+
+export const MIN_VERSION_TTL_SECONDS = 3600;
+export const MAX_MAX_VERSIONS = 10_000;
+
+export function validateVersionTtl(seconds: number): number {
+  if (!Number.isSafeInteger(seconds) || seconds < 0) throw invalidInput('invalid version_ttl');
+  if (seconds !== 0 && seconds < MIN_VERSION_TTL_SECONDS) throw invalidInput('version_ttl must be 0 to disable or at least an hour');
+  return seconds;
+}
+
+export function validateMaxVersions(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_MAX_VERSIONS) throw invalidInput(`max_versions must be between 0 (unlimited) and ${MAX_MAX_VERSIONS}`);
+  return n;
 }
 
 export function validateAutoRotatePeriod(seconds: number): number {
@@ -124,6 +227,8 @@ export function validateConfigPatch(key: TransitKeyRecord, patch: ConfigPatch): 
   if (patch.minEncryptionVersion !== undefined) out.minEncryptionVersion = minEnc;
   if (patch.deletionAllowed !== undefined) out.deletionAllowed = patch.deletionAllowed;
   if (patch.autoRotatePeriodSeconds !== undefined) out.autoRotatePeriodSeconds = validateAutoRotatePeriod(patch.autoRotatePeriodSeconds);
+  if (patch.maxVersions !== undefined) out.maxVersions = validateMaxVersions(patch.maxVersions);
+  if (patch.versionTtlSeconds !== undefined) out.versionTtlSeconds = validateVersionTtl(patch.versionTtlSeconds);
   return out;
 }
 

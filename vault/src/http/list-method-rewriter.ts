@@ -89,10 +89,6 @@ export class ListMethodRewriter {
     let pos = 0;
     // Start of the run of input bytes that pass unchanged; emitted as one slice.
     let spanStart = 0;
-    const flushSpan = (end: number): void => {
-      if (end > spanStart) out.push(chunk.subarray(spanStart, end));
-      spanStart = end;
-    };
 
     while (pos < chunk.length) {
       switch (this.state) {
@@ -144,7 +140,7 @@ export class ListMethodRewriter {
               const headEnd = end + HEAD_END.length;
               const decision = this.decideHead(chunk.subarray(pos, headEnd));
               if (decision.replacement !== null) {
-                flushSpan(pos);
+                if (pos > spanStart) out.push(chunk.subarray(spanStart, pos));
                 out.push(decision.replacement);
                 spanStart = headEnd;
               }
@@ -152,7 +148,7 @@ export class ListMethodRewriter {
               pos = headEnd;
               break;
             }
-            flushSpan(pos);
+            if (pos > spanStart) out.push(chunk.subarray(spanStart, pos));
             spanStart = chunk.length;
             this.holdPartialHead(chunk.subarray(pos), 0, out);
             pos = chunk.length;
@@ -180,7 +176,12 @@ export class ListMethodRewriter {
         }
       }
     }
-    flushSpan(chunk.length);
+    if (spanStart === 0) {
+      // The common case: the chunk goes on exactly as it came.
+      if (chunk.length > 0) out.push(chunk);
+    } else if (chunk.length > spanStart) {
+      out.push(chunk.subarray(spanStart));
+    }
     return out;
   }
 
@@ -234,54 +235,68 @@ export class ListMethodRewriter {
     if (content === null || content.includes('\r') || !isHeaderLine(content)) this.state = State.Passthrough;
   }
 
-  /** Parses one complete head (ending in CRLFCRLF) and decides what to forward and what follows. */
+  /**
+   * Decides what to forward for one complete head (ending in CRLFCRLF) and what follows it.
+   * One pass over the bytes, decoding only the few lines that matter: most heads need no rewrite,
+   * and those go out as the original bytes.
+   */
   private decideHead(head: Buffer): HeadDecision {
     if (head.length > this.maxHeadBytes) return PASS_THROUGH;
-    const text = head.toString('latin1');
     // Blank lines before a request line are skipped by parsers (RFC 9112 §2.2); keep them as sent.
     let lead = 0;
-    while (text.startsWith('\r\n', lead)) lead += 2;
-    if (lead === text.length) return { replacement: null, next: State.Head, bodyBytes: 0 };
+    while (head[lead] === CR && head[lead + 1] === LF) lead += 2;
+    if (lead === head.length) return BLANK_LINES;
 
-    const lines = text.slice(lead, -4).split('\r\n');
-    const requestLine = REQUEST_LINE.exec(lines[0] as string);
-    if (requestLine === null) return PASS_THROUGH;
-    const method = requestLine[1] as string;
-    if (method === 'CONNECT') return PASS_THROUGH;
-
+    let isList = false;
+    let requestLineEnd = -1;
     let contentLength: string | undefined;
     let transferEncoding: string | undefined;
-    let stripped = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.includes('\r') || line.includes('\n') || !isHeaderLine(line)) return PASS_THROUGH;
-      const colon = line.indexOf(':');
-      // Only names of the lengths we care about are lower-cased: the common path stays cheap.
-      switch (colon) {
-        case 7:
-          if (line.slice(0, 7).toLowerCase() === 'upgrade') return PASS_THROUGH;
-          break;
-        case 14:
-          if (line.slice(0, 14).toLowerCase() === 'content-length') {
-            if (contentLength !== undefined) return PASS_THROUGH;
-            contentLength = line.slice(15).replace(OWS_EDGES, '');
-          }
-          break;
-        case 17:
-          if (line.slice(0, 17).toLowerCase() === 'transfer-encoding') {
-            const value = line.slice(18).replace(OWS_EDGES, '');
-            transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
-          }
-          break;
-        case ORIGINAL_METHOD_HEADER.length:
-          if (line.slice(0, colon).toLowerCase() === ORIGINAL_METHOD_HEADER) {
-            lines[i] = '';
-            stripped += 1;
-          }
-          break;
-        default:
-          break;
+    let stripped = false;
+    let lineStart = lead;
+    for (let i = lead; i < head.length; i++) {
+      const byte = head[i];
+      if (byte === CR) {
+        // A CR must end a line: a lone one, or a bare LF below, would let llhttp and us
+        // disagree about where a header line ends.
+        if (head[i + 1] !== LF) return PASS_THROUGH;
+        continue;
       }
+      if (byte !== LF) continue;
+      if (head[i - 1] !== CR) return PASS_THROUGH;
+      const lineEnd = i - 1;
+      const first = head[lineStart] as number;
+      if (requestLineEnd === -1) {
+        requestLineEnd = lineEnd;
+        if (!endsWithHttp1(head, lineEnd)) return PASS_THROUGH;
+        if (first === 0x43 /* C */ && startsWith(head, lineStart, CONNECT)) return PASS_THROUGH;
+        isList = first === 0x4c /* L */ && startsWith(head, lineStart, LIST);
+      } else if (lineEnd > lineStart) {
+        // Obsolete line folding (RFC 9112 §5.2): a continuation line; never guess what it means.
+        if (first === 0x20 || first === 0x09) return PASS_THROUGH;
+        const lower = first | 0x20;
+        if (lower === 0x63 /* c */ || lower === 0x74 /* t */ || lower === 0x75 /* u */ || lower === 0x78 /* x */) {
+          const colon = head.indexOf(0x3a, lineStart);
+          if (colon === -1 || colon > lineEnd) return PASS_THROUGH;
+          const nameLength = colon - lineStart;
+          if (nameLength === 7 || nameLength === 14 || nameLength === 17 || nameLength === ORIGINAL_METHOD_HEADER.length) {
+            const name = head.toString('latin1', lineStart, colon).toLowerCase();
+            if (name === 'upgrade') return PASS_THROUGH;
+            if (name === 'content-length') {
+              if (contentLength !== undefined) return PASS_THROUGH;
+              contentLength = headerValue(head, colon, lineEnd);
+            } else if (name === 'transfer-encoding') {
+              const value = headerValue(head, colon, lineEnd);
+              transferEncoding = transferEncoding === undefined ? value : `${transferEncoding},${value}`;
+            } else if (name === ORIGINAL_METHOD_HEADER) {
+              stripped = true;
+            }
+          } else if (head[colon - 1] === 0x20 || head[colon - 1] === 0x09) {
+            // `Content-Length : 5`: whitespace before the colon (RFC 9112 §5.1).
+            return PASS_THROUGH;
+          }
+        }
+      }
+      lineStart = i + 1;
     }
 
     let next = State.Head;
@@ -296,18 +311,56 @@ export class ListMethodRewriter {
       bodyBytes = Number(contentLength);
       if (bodyBytes > 0) next = State.FixedBody;
     }
-
-    const isList = method === 'LIST';
-    if (!isList && stripped === 0) return { replacement: null, next, bodyBytes };
-
-    const kept: string[] = [
-      isList ? `GET ${withListQuery(requestLine[2] as string)} HTTP/1.${requestLine[3] as string}` : (lines[0] as string),
-    ];
-    for (let i = 1; i < lines.length; i++) if (lines[i] !== '') kept.push(lines[i] as string);
-    if (isList) kept.push('X-Keyward-Original-Method: LIST');
-    const replacement = Buffer.from(`${text.slice(0, lead)}${kept.join('\r\n')}\r\n\r\n`, 'latin1');
-    return { replacement, next, bodyBytes };
+    if (!isList && !stripped) return { replacement: null, next, bodyBytes };
+    const replacement = rewriteHead(head.toString('latin1'), lead, isList);
+    return replacement === null ? PASS_THROUGH : { replacement, next, bodyBytes };
   }
+}
+
+const LIST = Buffer.from('LIST ', 'latin1');
+const CONNECT = Buffer.from('CONNECT ', 'latin1');
+const HTTP1 = Buffer.from(' HTTP/1.', 'latin1');
+const BLANK_LINES: HeadDecision = { replacement: null, next: State.Head, bodyBytes: 0 };
+
+function headerValue(head: Buffer, colon: number, lineEnd: number): string {
+  return head.toString('latin1', colon + 1, lineEnd).replace(OWS_EDGES, '');
+}
+
+function startsWith(buf: Buffer, at: number, prefix: Buffer): boolean {
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+/** The request line (ending before `end`) ends in ` HTTP/1.0` or ` HTTP/1.1`. */
+function endsWithHttp1(buf: Buffer, end: number): boolean {
+  const minor = buf[end - 1];
+  return (minor === 0x30 || minor === 0x31) && end - 1 - HTTP1.length >= 0 && startsWith(buf, end - 1 - HTTP1.length, HTTP1);
+}
+
+/**
+ * The slow path, for heads that change: a LIST request line becomes GET with list=true plus the
+ * original-method header; any client-sent original-method header is dropped. Null if the request
+ * line is not the shape we rewrite.
+ */
+function rewriteHead(text: string, lead: number, isList: boolean): Buffer | null {
+  const lines = text.slice(lead, -4).split('\r\n');
+  const kept: string[] = [];
+  if (isList) {
+    const requestLine = REQUEST_LINE.exec(lines[0] as string);
+    if (requestLine === null) return null;
+    kept.push(`GET ${withListQuery(requestLine[2] as string)} HTTP/1.${requestLine[3] as string}`);
+  } else {
+    kept.push(lines[0] as string);
+  }
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(':');
+    if (colon === ORIGINAL_METHOD_HEADER.length && line.slice(0, colon).toLowerCase() === ORIGINAL_METHOD_HEADER) continue;
+    kept.push(line);
+  }
+  if (isList) kept.push('X-Keyward-Original-Method: LIST');
+  return Buffer.from(`${text.slice(0, lead)}${kept.join('\r\n')}\r\n\r\n`, 'latin1');
 }
 
 /** `name: value` with a token name and no whitespace before the colon (RFC 9112 §5.1). */

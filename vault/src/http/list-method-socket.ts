@@ -34,7 +34,9 @@ export class ListMethodSocket extends Duplex {
 
   constructor(inner: Socket, options: ListMethodSocketOptions) {
     // allowHalfOpen: the HTTP server decides when to end our side (as it does for net.Socket).
-    super({ allowHalfOpen: true });
+    // decodeStrings: false hands response strings to the real socket as they are, which encodes
+    // them natively, instead of converting them to Buffers here first.
+    super({ allowHalfOpen: true, decodeStrings: false });
     this.inner = inner;
     this.headTimeoutMs = options.headTimeoutMs;
     this.rewriter = new ListMethodRewriter({ maxHeadBytes: options.maxHeadBytes });
@@ -143,13 +145,13 @@ export class ListMethodSocket extends Duplex {
     }
   }
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.inner.write(chunk, encoding)) callback();
     else this.inner.once('drain', () => callback());
   }
 
   override _writev(
-    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
     this.inner.cork();

@@ -67,6 +67,8 @@ export function createObservability(deps: ObservabilityDeps): Observability {
     metrics,
     ...(deps.webhookFetch ? { webhookFetch: deps.webhookFetch } : {}),
   });
+  // Suspend-roles and thresholds in force from the start (later changes: routes + 5 s refresh).
+  void anomalies.loadSettings().catch((err: unknown) => deps.logger.error({ err }, 'anomaly settings unavailable; using defaults'));
   const hooks: PipelineHook[] = [metricsHook(metrics), anomalyHook(anomalies, deps.clock), rateLimitHook(limiter, { audit: deps.audit, clock: deps.clock, logger: deps.logger })];
   const routes: RouteSpec[] = [
     ...metricsRoutes({ metrics }),

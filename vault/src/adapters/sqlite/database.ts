@@ -50,7 +50,7 @@ export async function openDatabase(options: OpenOptions): Promise<SqliteConnecti
   if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
   const db = new Database(options.file, { readonly: options.readonly ?? false });
   db.pragma('busy_timeout = 10000');
-  if (options.file !== ':memory:') db.pragma('journal_mode = WAL');
+  if (options.file !== ':memory:') await enableWal(db);
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   if (!options.readonly) await migrate(db);
@@ -62,6 +62,24 @@ export async function openDatabase(options: OpenOptions): Promise<SqliteConnecti
     }
   }
   return db;
+}
+
+/**
+ * Switching a fresh file to WAL needs an exclusive lock and SQLite answers SQLITE_BUSY at once
+ * (busy_timeout does not apply) when another process opens the same new file at that moment.
+ */
+async function enableWal(db: SqliteConnection): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      const busy = e instanceof Database.SqliteError && e.code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 20)));
+    }
+  }
 }
 
 async function migrate(db: SqliteConnection): Promise<void> {

@@ -12,6 +12,8 @@
  * - Material erasure is final: a version or key set to 'destroyed' has its blobs set to NULL and can
  *   never leave that state; a root term that still wraps a live blob cannot be destroyed.
  * - Records are built fresh from rows (Buffers copied), so callers cannot mutate stored state.
+ * - Lifecycle (migration 007): `appendKeyVersionIfDue`, `transitionKeyState` and `acquireLease` each
+ *   re-read and write inside one IMMEDIATE transaction, so racing processes serialise on the write lock.
  *
  * The connection is shared with the other Sqlite* adapters: `close()` only retires this object and
  * never closes the connection. Whoever opened it (main.ts, a test) closes it with `closeDatabase`.
@@ -27,6 +29,7 @@ import type {
   NewTransitKey,
   RootKeyRecord,
   RootKeyState,
+  RootRotationRecord,
   TransitKeyRecord,
   VersionState,
 } from '../../core/ports/key-store.js';
@@ -62,6 +65,16 @@ interface VersionRow {
   root_term: number;
   state: string;
   created_at: number;
+}
+
+interface RotationRow {
+  env: string;
+  from_term: number;
+  to_term: number;
+  total: number;
+  done: number;
+  started_at: number;
+  finished_at: number | null;
 }
 
 interface RootRow {
@@ -188,6 +201,12 @@ export class SqliteKeyStore implements KeyStore {
     anyWrappedUnder: Statement<[string, number], { one: number }>;
     wrappedUnder: Statement<[string, number, number], { name: string; version: number; wrapped_kek: Buffer }>;
     replaceKek: Statement<unknown[]>;
+    countWrappedUnder: Statement<[string, number], { n: number }>;
+    putRotation: Statement<unknown[]>;
+    getRotation: Statement<[string], RotationRow>;
+    selLease: Statement<[string], { holder: string; expires_at: number }>;
+    putLease: Statement<[string, string, number]>;
+    releaseLease: Statement<[string, string]>;
   };
 
   private readonly readKeyTx: Transaction<(env: string, name: string) => TransitKeyRecord | null>;
@@ -198,6 +217,9 @@ export class SqliteKeyStore implements KeyStore {
   private readonly setVersionStateTx: Transaction<(env: string, name: string, version: number, state: VersionState, at: number) => void>;
   private readonly trimTx: Transaction<(env: string, name: string, min: number, at: number) => void>;
   private readonly setRootStateTx: Transaction<(env: string, term: number, state: RootKeyState, at: number) => void>;
+  private readonly appendIfDueTx: Transaction<(env: string, name: string, wrappedKek: Buffer, rootTerm: number, at: number, dueBefore: number) => number | null>;
+  private readonly transitionTx: Transaction<(env: string, name: string, from: readonly string[], to: KeyState, deadline: number | null, at: number) => boolean>;
+  private readonly leaseTx: Transaction<(name: string, holder: string, now: number, until: number) => boolean>;
 
   constructor(private readonly db: SqliteConnection) {
     const p = <T extends unknown[] = unknown[], R = unknown>(sql: string): Statement<T, R> => db.prepare<T, R>(sql);
@@ -249,6 +271,19 @@ export class SqliteKeyStore implements KeyStore {
         `UPDATE transit_key_versions SET wrapped_kek = ?, root_term = ?
          WHERE env = ? AND name = ? AND version = ? AND root_term = ? AND wrapped_kek IS NOT NULL`,
       ),
+      countWrappedUnder: p('SELECT count(*) AS n FROM transit_key_versions WHERE env = ? AND root_term = ? AND wrapped_kek IS NOT NULL'),
+      putRotation: p(
+        `INSERT INTO root_rotations (env, from_term, to_term, total, done, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (env, from_term) DO UPDATE SET to_term = excluded.to_term, total = excluded.total, done = excluded.done,
+           started_at = excluded.started_at, finished_at = excluded.finished_at`,
+      ),
+      getRotation: p('SELECT * FROM root_rotations WHERE env = ? ORDER BY started_at DESC, from_term DESC LIMIT 1'),
+      selLease: p('SELECT holder, expires_at FROM leases WHERE name = ?'),
+      putLease: p(
+        `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
+      ),
+      releaseLease: p('DELETE FROM leases WHERE name = ? AND holder = ?'),
     };
     const st = this.st;
 
@@ -334,6 +369,34 @@ export class SqliteKeyStore implements KeyStore {
       if (state === 'destroyed' && st.anyWrappedUnder.get(env, term)) throw conflict('root term still wraps key versions');
       const ended = state === 'retired' || state === 'destroyed';
       st.setRootState.run(state, ended ? (row.retired_at ?? at) : null, env, term);
+    });
+
+    this.appendIfDueTx = db.transaction((env: string, name: string, wrappedKek: Buffer, rootTerm: number, at: number, dueBefore: number) => {
+      const row = st.selKey.get(env, name);
+      if (!row) throw notFound('key not found');
+      // "Rotated for this period" guard: whoever appended first moved last_rotated_at past dueBefore.
+      if (row.state !== 'active' || row.last_rotated_at > dueBefore) return null;
+      const version = row.latest_version + 1;
+      st.insVersion.run(env, name, version, wrappedKek, rootTerm, at);
+      st.bumpLatest.run(version, at, at, env, name);
+      return version;
+    });
+
+    this.transitionTx = db.transaction((env: string, name: string, from: readonly string[], to: KeyState, deadline: number | null, at: number) => {
+      const row = st.selKey.get(env, name);
+      if (!row) throw notFound('key not found');
+      if (!from.includes(row.state)) return false;
+      if (row.state === 'destroyed' && to !== 'destroyed') return false;
+      st.setKeyState.run(to, deadline, at, env, name);
+      if (to === 'destroyed') st.destroyAllVersions.run(env, name);
+      return true;
+    });
+
+    this.leaseTx = db.transaction((name: string, holder: string, now: number, until: number) => {
+      const row = st.selLease.get(name);
+      if (row && row.holder !== holder && row.expires_at > now) return false;
+      st.putLease.run(name, holder, until);
+      return true;
     });
   }
 
@@ -434,6 +497,59 @@ export class SqliteKeyStore implements KeyStore {
     return this.run('replaceWrappedKek', () => {
       checkTerm(toTerm);
       return this.st.replaceKek.run(wrappedKek, toTerm, env, name, version, fromTerm).changes === 1;
+    });
+  }
+
+  appendKeyVersionIfDue(env: Environment, name: KeyName, wrappedKek: Buffer, rootTerm: number, now: Date, dueBefore: Date): Promise<KeyVersion | null> {
+    return this.run('appendKeyVersionIfDue', () => {
+      checkTerm(rootTerm);
+      return this.appendIfDueTx.immediate(env, name, wrappedKek, rootTerm, ms(now), ms(dueBefore)) as KeyVersion | null;
+    });
+  }
+
+  transitionKeyState(env: Environment, name: KeyName, from: readonly KeyState[], to: KeyState, deletionDeadline: Date | null, at: Date): Promise<boolean> {
+    return this.run('transitionKeyState', () => this.transitionTx.immediate(env, name, from, to, msOrNull(deletionDeadline), ms(at)));
+  }
+
+  countVersionsWrappedUnder(env: Environment, term: number): Promise<number> {
+    return this.run('countVersionsWrappedUnder', () => this.st.countWrappedUnder.get(env, term)?.n ?? 0);
+  }
+
+  putRootRotation(r: RootRotationRecord): Promise<void> {
+    return this.run('putRootRotation', () => {
+      checkTerm(r.fromTerm);
+      checkTerm(r.toTerm);
+      this.st.putRotation.run(r.env, r.fromTerm, r.toTerm, r.total, r.done, ms(r.startedAt), msOrNull(r.finishedAt));
+    });
+  }
+
+  getRootRotation(env: Environment): Promise<RootRotationRecord | null> {
+    return this.run('getRootRotation', () => {
+      const row = this.st.getRotation.get(env);
+      if (!row) return null;
+      return {
+        env: row.env as Environment,
+        fromTerm: row.from_term,
+        toTerm: row.to_term,
+        total: row.total,
+        done: row.done,
+        startedAt: new Date(row.started_at),
+        finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+      };
+    });
+  }
+
+  acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    return this.run('acquireLease', () => {
+      if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw invalidInput('invalid lease ttl');
+      const t = ms(now);
+      return this.leaseTx.immediate(name, holder, t, t + ttlMs);
+    });
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.run('releaseLease', () => {
+      this.st.releaseLease.run(name, holder);
     });
   }
 

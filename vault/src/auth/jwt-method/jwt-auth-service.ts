@@ -14,6 +14,7 @@
  * The issued token: subject `jwt:<user claim>`, authMethod 'jwt', role = the role name,
  * env = the request's environment, metadata {role, groups?, ...claim_mappings}.
  */
+import type { KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { KeywardError, invalidInput } from '../../core/errors.js';
 import type { Clock } from '../../core/ports/clock.js';
@@ -68,6 +69,19 @@ function joseReason(e: unknown): string {
     default:
       return 'malformed';
   }
+}
+
+/** Whether a PEM key can verify `alg` at all (RFC 7518 §3.1), so fixed keys of other types are skipped. */
+function keyFitsAlg(key: KeyObject, alg: unknown): boolean {
+  if (typeof alg !== 'string') return false;
+  const type = key.asymmetricKeyType;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (/^(RS|PS)(256|384|512)$/.test(alg)) return type === 'rsa' || (alg.startsWith('PS') && type === 'rsa-pss');
+  if (alg === 'ES256') return type === 'ec' && curve === 'prime256v1';
+  if (alg === 'ES384') return type === 'ec' && curve === 'secp384r1';
+  if (alg === 'ES512') return type === 'ec' && curve === 'secp521r1';
+  if (alg === 'EdDSA' || alg === 'Ed25519') return type === 'ed25519' || (alg === 'EdDSA' && type === 'ed448');
+  return false;
 }
 
 function metaValue(v: unknown): string | null {
@@ -132,15 +146,22 @@ export class JwtAuthService {
     };
     try {
       if (source.kind === 'remote') return (await jwtVerify(jwt, source.getKey, options)).payload;
+      const alg = decodeProtectedHeader(jwt).alg;
+      const candidates = source.keys.filter((k) => keyFitsAlg(k, alg));
+      if (candidates.length === 0) {
+        // An algorithm outside the allow-list is the better-known reason; say that one.
+        if (typeof alg !== 'string' || !config.jwt_supported_algs.includes(alg)) throw loginFailed(FAILED, 'bad-alg');
+        throw loginFailed(FAILED, 'no-matching-key');
+      }
       let last: unknown = new Error('no keys');
-      for (const key of source.keys) {
+      for (const key of candidates) {
         try {
           return (await jwtVerify(jwt, key, options)).payload;
         } catch (e) {
           last = e;
           const code = (e as { code?: unknown }).code;
-          // Only a signature/key mismatch means "try the next key"; a claim failure means the signature verified.
-          if (code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' && !(e instanceof TypeError)) throw e;
+          // Only a signature mismatch means "try the next key"; a claim failure means the signature verified.
+          if (code !== 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') throw e;
         }
       }
       throw last;

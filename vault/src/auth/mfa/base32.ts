@@ -6,7 +6,7 @@ export function base32Encode(bytes: Uint8Array): string {
   let bits = 0;
   let value = 0;
   for (const b of bytes) {
-    value = (value << 8) | b;
+    value = ((value << 8) | b) & 0xffff; // at most 12 live bits
     bits += 8;
     while (bits >= 5) {
       out += ALPHABET[(value >>> (bits - 5)) & 31];

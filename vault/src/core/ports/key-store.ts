@@ -8,6 +8,10 @@
  *   distinct, gap-free versions and never lose one.
  * - Every method that returns after writing has made the write durable (a restart keeps it).
  * - Records are returned as fresh objects; callers may not mutate store state through them.
+ * - `appendKeyVersionIfDue` re-checks "due" (last rotation at or before `dueBefore`, key active) in the
+ *   same atomic write that appends, so several schedulers on one store rotate a due key exactly once.
+ * - `transitionKeyState` is a compare-and-set on the key state; `acquireLease` is a compare-and-set
+ *   on the lease row (free, expired, or already ours).
  */
 import type { Environment, KeyName, KeyVersion } from '../types.js';
 
@@ -85,6 +89,18 @@ export interface RootKeyRecord {
   readonly retiredAt: Date | null;
 }
 
+/** Progress of one root KEK rotation of an environment (from term → to term). */
+export interface RootRotationRecord {
+  readonly env: Environment;
+  readonly fromTerm: number;
+  readonly toTerm: number;
+  /** Blobs under fromTerm when the job started (a late straggler may push `done` past it). */
+  readonly total: number;
+  readonly done: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+}
+
 export interface KeyStore {
   getKey(env: Environment, name: KeyName): Promise<TransitKeyRecord | null>;
   listKeys(env: Environment): Promise<KeyName[]>;
@@ -109,6 +125,27 @@ export interface KeyStore {
   listVersionsWrappedUnder(env: Environment, term: number, limit: number): Promise<Array<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }>>;
   /** Compare-and-set re-wrap: replaces the blob only if it is still under `fromTerm`. */
   replaceWrappedKek(env: Environment, name: KeyName, version: KeyVersion, fromTerm: number, toTerm: number, wrappedKek: Buffer): Promise<boolean>;
+
+  // ---- lifecycle (issue 5) -----------------------------------------------------------------------
+  /**
+   * Scheduled rotation: appends latest+1 only if the key is active and `lastRotatedAt <= dueBefore`,
+   * checked inside the write. Returns null (and writes nothing) when not due.
+   */
+  appendKeyVersionIfDue(env: Environment, name: KeyName, wrappedKek: Buffer, rootTerm: number, now: Date, dueBefore: Date): Promise<KeyVersion | null>;
+  /**
+   * Compare-and-set of the key state: moves to `to` only from one of `from`; false when the state moved
+   * on meanwhile. `to === 'destroyed'` erases every blob, as setKeyState does. ERR_NOT_FOUND if missing.
+   */
+  transitionKeyState(env: Environment, name: KeyName, from: readonly KeyState[], to: KeyState, deletionDeadline: Date | null, at: Date): Promise<boolean>;
+  countVersionsWrappedUnder(env: Environment, term: number): Promise<number>;
+  /** Upsert on (env, fromTerm). */
+  putRootRotation(record: RootRotationRecord): Promise<void>;
+  /** The most recently started rotation of the environment, if any. */
+  getRootRotation(env: Environment): Promise<RootRotationRecord | null>;
+  /** Takes or renews the named lease until now + ttlMs when it is free, expired or held by `holder`. */
+  acquireLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` still holds it. */
+  releaseLease(name: string, holder: string): Promise<void>;
 
   close(): Promise<void>;
 }
