@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { prepareDevMode } from '../../vault/src/bootstrap/dev-mode.js';
 import type { KeywardConfig } from '../../vault/src/config.js';
-import { startKeyward, type RunningKeyward } from '../../vault/src/main.js';
+import { startKeyward, type RunningKeyward, type StartOptions } from '../../vault/src/main.js';
 
 export interface DevServer {
   readonly url: string;
@@ -25,11 +25,25 @@ export interface DevServer {
   destroy(): Promise<void>;
 }
 
-export async function startDevServer(options: { dataDir?: string; listen?: string } = {}): Promise<DevServer> {
+export interface DevServerOptions {
+  readonly dataDir?: string;
+  readonly listen?: string;
+  /** Wrap the real SoftHSM2 adapter (e.g. in a FaultyHsm) before the circuit breaker. */
+  readonly wrapHsm?: StartOptions['wrapHsm'];
+  /** Circuit-breaker tuning (shorter timeouts and cool-downs keep fault tests fast). */
+  readonly breaker?: StartOptions['breaker'];
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-test-'));
   const config = await prepareDevMode({ dataDir, listen: options.listen ?? '127.0.0.1:0', logLevel: 'silent' });
   const rootTokenFile = config.dev?.rootTokenFile ?? path.join(dataDir, 'root.token');
-  const running = await startKeyward(config, { rootTokenFile, logger: pino({ level: 'silent' }) });
+  const running = await startKeyward(config, {
+    rootTokenFile,
+    logger: pino({ level: 'silent' }),
+    ...(options.wrapHsm ? { wrapHsm: options.wrapHsm } : {}),
+    ...(options.breaker ? { breaker: options.breaker } : {}),
+  });
   const caFile = path.join(dataDir, 'tls', 'ca.pem');
   let stopped = false;
   const stop = async (): Promise<void> => {

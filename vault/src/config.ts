@@ -10,6 +10,49 @@ import { KeywardError } from './core/errors.js';
 
 const listenRe = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
+/**
+ * Performance levers (BENCHMARKS.md measures each). Defaults are the safe, measured choice; every
+ * lever can be switched off. None of them changes the envelope format or what is audited.
+ */
+const DekCacheSchema = z
+  .object({
+    /** Reuse a data key for several encryptions (AWS Encryption SDK caching CMM). Off by default. */
+    enabled: z.boolean().default(false),
+    /** Per cached DEK: at most this many messages… */
+    maxMessages: z.number().int().min(1).max(2 ** 32 - 1).default(1000),
+    /** …this many plaintext bytes… */
+    maxBytes: z.number().int().min(1).default(64 * 1024 * 1024),
+    /** …and this many seconds. */
+    maxAgeSeconds: z.number().min(0.001).max(3600).default(60),
+    /** Cached DEKs (LRU by env/key/version/context). */
+    maxEntries: z.number().int().min(1).max(100_000).default(1000),
+    /** Keys (`env/name` or `name` for every environment) that never use a cached DEK. */
+    excludeKeys: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export const PerformanceSchema = z
+  .object({
+    /** Cache verified tokens by jti until their expiry (revocation still checked against the store). */
+    verifiedTokenCache: z.boolean().default(true),
+    /** Key versions kept loaded in the HSM as session objects (LRU); 0 = unwrap on every use. */
+    hsmKeyCacheSize: z.number().int().min(0).max(100_000).default(1024),
+    /**
+     * Transit key records cached for this long in the encrypt/decrypt path (0 = read the store every
+     * time). Rotation/config changes in this process invalidate at once; other workers see them within
+     * the TTL.
+     */
+    keyRecordCacheTtlMs: z.number().int().min(0).max(60_000).default(1000),
+    dekCache: DekCacheSchema.default({ enabled: false, maxMessages: 1000, maxBytes: 64 * 1024 * 1024, maxAgeSeconds: 60, maxEntries: 1000, excludeKeys: [] }),
+    /** Audit group-commit window in ms (0 = commit on the same tick). */
+    auditGroupCommitMs: z.number().int().min(0).max(100).default(2),
+    /** libuv threadpool size set by `keyward server` before any async work (0 = libuv default, 4). */
+    uvThreadpoolSize: z.number().int().min(0).max(1024).default(0),
+  })
+  .strict();
+
+export const DEFAULT_PERFORMANCE = PerformanceSchema.parse({});
+
 export const ConfigSchema = z
   .object({
     listen: z.string().regex(listenRe, 'listen must be host:port').default('127.0.0.1:8200'),
@@ -40,6 +83,7 @@ export const ConfigSchema = z
     /** Environments where MFA for critical operations is not enforced by default. */
     mfaExemptEnvironments: z.array(z.string()).default([]),
     workers: z.number().int().min(1).max(16).default(1),
+    performance: PerformanceSchema.default(() => PerformanceSchema.parse({})),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
     dev: z
       .object({ dataDir: z.string(), rootTokenFile: z.string() })

@@ -19,12 +19,25 @@ import { KeywardError } from './core/errors.js';
 import type { AuditSink } from './core/ports/audit-sink.js';
 import type { Hsm } from './core/ports/hsm.js';
 import type { KeyStore } from './core/ports/key-store.js';
+import type { SecretStore } from './core/ports/secret-store.js';
 import { systemClock } from './core/ports/clock.js';
 import { parseEnvironment, type Environment } from './core/types.js';
 import { buildApp } from './http/app.js';
+import { jsHclDecoder } from './adapters/hcl/js-hcl-decoder.js';
+import { SqlitePolicyStore } from './adapters/sqlite/sqlite-policy-store.js';
+import { tokenAuthenticator } from './auth/token-authenticator.js';
+import { criticalPathMfaPolicy } from './auth/mfa/critical-paths.js';
+import { approleRoutes, createIdentityServices, jwtAuthRoutes } from './http/routes/auth/index.js';
+import { tokenRoutes } from './http/routes/auth/token.js';
+import { oidcRoutes, wellKnownOpenidConfigurationHandler } from './http/routes/identity/oidc.js';
+import { accessReviewRoutes } from './http/routes/sys/access-review.js';
+import { capabilityRoutes } from './http/routes/sys/capabilities.js';
+import { mfaRoutes } from './http/routes/sys/mfa.js';
+import { policyRoutes } from './http/routes/sys/policies.js';
+import { makePolicyAdmin } from './usecases/policy-admin.js';
+import { makeStoreAuthorizer } from './usecases/authorize.js';
+import { makeIdentityRoleSource } from './usecases/identity-role-source.js';
 import { createObservability } from './observability/index.js';
-import type { Authenticator, Authorizer } from './http/pipeline-ports.js';
-import { rootEvaluator } from './http/pipeline-ports.js';
 import type { RouteSpec } from './http/route-spec.js';
 import { auditRoutes } from './http/routes/sys/audit-routes.js';
 import { healthRoutes } from './http/routes/sys/health.js';
@@ -34,7 +47,12 @@ import { makeKvUseCases } from './usecases/kv/wire.js';
 import { SqliteSecretStore } from './adapters/sqlite/sqlite-secret-store.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { makeEnsureEnvironmentRoot } from './usecases/ensure-environment-root.js';
-import { makeTransitUseCases } from './usecases/transit/wire.js';
+import { makeTransitUseCases, type TransitPerformanceOptions } from './usecases/transit/wire.js';
+import { makeDekCachePolicy } from './usecases/transit/dek-cache-policy.js';
+import { DekCache } from './core/dek-cache.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BreakerHsm, type BreakerHsmOptions } from './resilience/breaker-hsm.js';
+import { lifecycleOptionsFromEnv, wireLifecycle, type LifecycleOptions } from './lifecycle/wire.js';
 
 export const KEYWARD_VERSION = '0.1.0';
 
@@ -49,6 +67,19 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Dev mode: issue (or reuse) a root token and write it to this file (0600). */
   readonly rootTokenFile?: string;
+  /** Tests and the soak: wrap the PKCS#11 adapter (e.g. in a FaultyHsm) before the circuit breaker. */
+  readonly wrapHsm?: (hsm: Hsm) => Hsm;
+  /** Circuit-breaker tuning (timeouts, threshold, cool-down); defaults suit production. */
+  readonly breaker?: BreakerHsmOptions;
+  /**
+   * Run this process's background timers (audit checkpoint interval). Default true; with
+   * `--workers N` only worker #1 runs them (jobs that take a store lease are safe anyway).
+   */
+  readonly backgroundJobs?: boolean;
+  /** Tests only: answer every request with `X-Keyward-Worker: <id>` (which cluster worker served it). */
+  readonly workerIdHeader?: string;
+  /** Key lifecycle knobs (scheduler tick, grace periods); override the KEYWARD_* environment ones. */
+  readonly lifecycle?: LifecycleOptions;
 }
 
 export async function startKeyward(config: KeywardConfig, options: StartOptions = {}): Promise<RunningKeyward> {
@@ -76,6 +107,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       tokenLabel: config.hsm.tokenLabel,
       pin,
       sessionPoolSize: config.hsm.sessionPoolSize,
+      keyCacheSize: config.performance.hsmKeyCacheSize,
       ...(config.hsm.softhsmConf ? { softhsmConf: config.hsm.softhsmConf } : {}),
     });
     closers.push(() => pkcs11.close());
@@ -88,40 +120,86 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       record: (event) => (auditSink ? auditSink.record(event) : Promise.reject(new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit log not ready', { retryAfterSeconds: 1 }))),
     };
     const observability = createObservability({ db, audit: lazyAudit, clock, logger, environments, keyFacts: () => keyRotationFacts(keys, environments) });
-    const hsm = observability.instrumentHsm(pkcs11);
+    // Timeout + circuit breaker around the device: a dead or hung token fails fast with 503.
+    const breakerHsm = new BreakerHsm(options.wrapHsm?.(pkcs11) ?? pkcs11, options.breaker);
+    const hsm = observability.instrumentHsm(breakerHsm);
     const ensureRoot = makeEnsureEnvironmentRoot({ hsm, keys, clock });
     for (const env of environments) await ensureRoot(env);
 
     const tokens = new TokenService(
       { hsm, store: new SqliteTokenStore(db) },
-      { issuer: config.auth.issuer, audience: config.auth.audience, defaultTtlSeconds: config.auth.defaultTtlSeconds, maxTtlSeconds: config.auth.maxTtlSeconds, clock, cacheVerified: true },
+      { issuer: config.auth.issuer, audience: config.auth.audience, defaultTtlSeconds: config.auth.defaultTtlSeconds, maxTtlSeconds: config.auth.maxTtlSeconds, clock, cacheVerified: config.performance.verifiedTokenCache },
     );
     await tokens.ensureActiveKey();
 
-    const authenticator: Authenticator = {
-      authenticate: async (token, env) => tokens.verify(token, { env: env ?? defaultEnvironment }),
-    };
-    const authorizer: Authorizer = { forPrincipal: async () => rootEvaluator };
-    const audit = createAuditTrail({ db, hsm, clock, logger });
+    const authenticator = tokenAuthenticator(tokens, defaultEnvironment);
+    const policyStore = new SqlitePolicyStore(db);
+    const authorizer = makeStoreAuthorizer({ store: policyStore, clock });
+    const policyAdmin = makePolicyAdmin({ store: policyStore, decoder: jsHclDecoder, clock, onChange: (env) => authorizer.invalidate(env) });
+    const identity = createIdentityServices({ db, hsm, tokens, clock });
+    await identity.init();
+    const roles = makeIdentityRoleSource(identity.store);
+    const criticalMfa = criticalPathMfaPolicy(config.mfaExemptEnvironments, 'totp');
+    const audit = createAuditTrail({
+      db,
+      hsm,
+      clock,
+      logger,
+      groupCommitMs: config.performance.auditGroupCommitMs,
+      ...(options.backgroundJobs === false ? { checkpointIntervalMs: 0 } : {}),
+    });
     await audit.start();
     auditSink = audit.sink;
     closers.push(() => audit.stop());
 
-    const transit = makeTransitUseCases({ hsm, keys, clock });
+    const transit = makeTransitUseCases({ hsm, keys, clock }, transitPerformance(config));
+    const secretStore = new SqliteSecretStore(db);
+    const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
     const routes: RouteSpec[] = [
-      ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config) }),
-      ...transitRoutes(transit),
-      ...kvRoutes(makeKvUseCases({ hsm, keys, secrets: new SqliteSecretStore(db), clock })),
+      ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config), extras: async () => ({ hsm_circuit: breakerHsm.snapshot(), ...(await lifecycle.healthExtras()) }) }),
+      ...transitRoutes({ ...transit, lifecycle: lifecycle.transitLifecycle }),
+      ...lifecycle.routes,
+      ...kvRoutes(makeKvUseCases({ hsm, keys, secrets: secretStore, clock })),
       ...auditRoutes({ audit: audit.service }),
       ...observability.routes,
+      ...tokenRoutes({ tokens, clock }),
+      ...oidcRoutes({ tokens, issuer: config.auth.issuer }),
+      ...approleRoutes({ approle: identity.approle }),
+      ...jwtAuthRoutes({ jwtAuth: identity.jwtAuth }),
+      ...mfaRoutes({ mfa: identity.mfa }),
+      ...policyRoutes({ admin: policyAdmin, roles }),
+      ...capabilityRoutes({ tokens, acls: authorizer, clock }),
+      ...accessReviewRoutes({
+        admin: policyAdmin,
+        roles,
+        listKeys: (env) => keys.listKeys(env),
+        listSecretPaths: (env) => listAllSecretPaths(secretStore, env),
+      }),
     ];
-    const app = buildApp({ routes, authenticator, authorizer, audit: audit.sink, hooks: observability.hooks, environments, defaultEnvironment, logger });
+    const app = buildApp({
+      routes,
+      authenticator,
+      authorizer,
+      mfa: identity.mfaVerifier,
+      requiredMfa: criticalMfa.requiredMfaFor,
+      audit: audit.sink,
+      hooks: observability.hooks,
+      environments,
+      defaultEnvironment,
+      logger,
+      rawRoutes: [{ path: '/.well-known/openid-configuration', handler: wellKnownOpenidConfigurationHandler({ issuer: config.auth.issuer }) }],
+    });
 
     const rootToken = options.rootTokenFile ? await ensureRootToken(tokens, options.rootTokenFile, environments) : null;
 
     const tls = config.tls ? { certPem: fs.readFileSync(config.tls.certFile, 'utf8'), keyPem: fs.readFileSync(config.tls.keyFile, 'utf8') } : null;
-    const server = await startServer(app, { listen: config.listen, tls, allowPlainHttp: config.allowPlainHttp });
+    const workerId = options.workerIdHeader;
+    const handler = workerId === undefined ? app : (req: IncomingMessage, res: ServerResponse) => (res.setHeader('X-Keyward-Worker', workerId), app(req, res));
+    const server = await startServer(handler, { listen: config.listen, tls, allowPlainHttp: config.allowPlainHttp });
     logger.info({ url: server.url, environments }, 'keyward listening');
+    // Resumes any root rotation a crash interrupted, then ticks the lifecycle scheduler (lease-guarded).
+    lifecycle.start();
+    closers.push(() => lifecycle.stop());
     return {
       url: server.url,
       server,
@@ -137,6 +215,19 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
   }
 }
 
+/** Every secret path of an environment (for the access review), walking the KV folders. */
+async function listAllSecretPaths(store: Pick<SecretStore, 'listChildren'>, env: Environment): Promise<string[]> {
+  const paths: string[] = [];
+  const walk = async (prefix: string): Promise<void> => {
+    for (const child of await store.listChildren(env, prefix)) {
+      if (child.endsWith('/')) await walk(prefix + child);
+      else paths.push(prefix + child);
+    }
+  };
+  await walk('');
+  return paths;
+}
+
 /** Per-key rotation facts for the metrics gauges, read on scrape. */
 async function keyRotationFacts(keys: KeyStore, environments: readonly Environment[]) {
   const facts: Array<{ env: string; name: string; lastRotatedAt: Date; autoRotatePeriodSeconds: number }> = [];
@@ -147,6 +238,16 @@ async function keyRotationFacts(keys: KeyStore, environments: readonly Environme
     }
   }
   return facts;
+}
+
+/** The transit data-path levers from config `performance` (BENCHMARKS.md). */
+function transitPerformance(config: KeywardConfig): TransitPerformanceOptions {
+  const p = config.performance;
+  const d = p.dekCache;
+  const dekCache = d.enabled
+    ? makeDekCachePolicy(new DekCache({ maxMessages: d.maxMessages, maxBytes: d.maxBytes, maxAgeMs: d.maxAgeSeconds * 1000, maxEntries: d.maxEntries }), d.excludeKeys)
+    : undefined;
+  return { keyRecordCacheTtlMs: p.keyRecordCacheTtlMs, ...(dekCache ? { dekCache } : {}) };
 }
 
 function clusterId(config: KeywardConfig): string {

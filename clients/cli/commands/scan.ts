@@ -152,6 +152,13 @@ export function register(program: Command): void {
       if (flags.output) fs.writeFileSync(flags.output, report, { mode: 0o644 });
       else process.stdout.write(report);
       process.exitCode = result.findings.length > 0 ? 1 : 0;
-      if (flags.revoke && result.findings.length > 0) await revokeAll(cliContext(cmd), result);
+      if (flags.revoke && result.findings.length > 0) {
+        const ctx = cliContext(cmd);
+        try {
+          await revokeAll(ctx, result);
+        } finally {
+          ctx.transport.close();
+        }
+      }
     });
 }

@@ -6,6 +6,7 @@
  * Routes never see a request that was not authenticated and authorised (unless `auth: 'none'`).
  */
 import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
@@ -23,12 +24,19 @@ export interface AppDeps {
   readonly authenticator: Authenticator;
   readonly authorizer: Authorizer;
   readonly mfa?: MfaVerifier;
+  /**
+   * MFA the deployment requires on critical paths whatever the policies say (root tokens
+   * included): e.g. root-key rotation, key deletion and policy changes outside dev.
+   */
+  readonly requiredMfa?: (env: Environment, aclPath: string, capability: Capability) => readonly string[];
   readonly audit: AuditSink;
   readonly hooks?: readonly PipelineHook[];
   readonly environments: readonly Environment[];
   readonly defaultEnvironment: Environment;
   readonly logger: Logger;
   readonly maxBodyBytes?: number;
+  /** Handlers outside /v1 (e.g. /.well-known/openid-configuration): public, read-only documents. */
+  readonly rawRoutes?: ReadonlyArray<{ readonly path: string; readonly handler: (req: IncomingMessage, res: ServerResponse) => void }>;
   /** Trust X-Forwarded-For from these proxies (express 'trust proxy'); default: none. */
   readonly trustProxy?: string | false;
 }
@@ -165,6 +173,7 @@ export function buildApp(deps: AppDeps): express.Express {
     v1.all(path, (_req, _res, next) => next(new KeywardError('ERR_METHOD_NOT_ALLOWED', 'unsupported operation')));
   }
   app.use('/v1', v1);
+  for (const raw of deps.rawRoutes ?? []) app.get(raw.path, (req, res) => raw.handler(req, res));
   app.use((_req, _res, next) => next(new KeywardError('ERR_NOT_FOUND', '')));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
@@ -289,9 +298,10 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
         }
         decision = { allowed: d.allowed, grantingPolicies: d.grantingPolicies, reason: d.reason };
         if (!d.allowed) throw permissionDenied();
-        if (d.mfaMethods.length > 0) {
+        const mfaMethods = [...new Set([...d.mfaMethods, ...(deps.requiredMfa?.(env, aclPath, capability) ?? [])])];
+        if (mfaMethods.length > 0) {
           if (!deps.mfa) throw new KeywardError('ERR_MFA_REQUIRED', 'MFA required but no MFA verifier is configured');
-          await deps.mfa.verify(principal, env, d.mfaMethods, req.get('x-vault-mfa'));
+          await deps.mfa.verify(principal, env, mfaMethods, req.get('x-vault-mfa'));
         }
       }
       stage = 'handler';

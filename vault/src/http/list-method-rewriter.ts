@@ -32,7 +32,8 @@ const MAX_LINE_BYTES = 4096;
 const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([01])$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^[0-9]{1,15}$/;
-const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,15})(;[^\r\n]*)?$/;
+// 13 hex digits = 52 bits: sizes stay exact as JS numbers; anything larger is passed through.
+const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,13})(;[^\r\n]*)?$/;
 const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 const enum State {

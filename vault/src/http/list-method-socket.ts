@@ -31,6 +31,8 @@ export class ListMethodSocket extends Duplex {
   private readonly headTimeoutMs: number;
   private headTimer: NodeJS.Timeout | null = null;
   private innerPaused = false;
+  /** Read once: a closed net.Socket may no longer answer, and audit entries want the address. */
+  private readonly peer: { readonly address?: string; readonly port?: number; readonly family?: string };
 
   constructor(inner: Socket, options: ListMethodSocketOptions) {
     // allowHalfOpen: the HTTP server decides when to end our side (as it does for net.Socket).
@@ -40,6 +42,7 @@ export class ListMethodSocket extends Duplex {
     this.inner = inner;
     this.headTimeoutMs = options.headTimeoutMs;
     this.rewriter = new ListMethodRewriter({ maxHeadBytes: options.maxHeadBytes });
+    this.peer = { address: inner.remoteAddress, port: inner.remotePort, family: inner.remoteFamily };
 
     inner.on('data', (chunk: Buffer) => this.onInnerData(chunk));
     inner.on('end', () => {
@@ -57,13 +60,13 @@ export class ListMethodSocket extends Duplex {
 
   // --- what the HTTP stack and express read from a socket -------------------------------------
   get remoteAddress(): string | undefined {
-    return this.inner.remoteAddress;
+    return this.peer.address;
   }
   get remotePort(): number | undefined {
-    return this.inner.remotePort;
+    return this.peer.port;
   }
   get remoteFamily(): string | undefined {
-    return this.inner.remoteFamily;
+    return this.peer.family;
   }
   get localAddress(): string | undefined {
     return this.inner.localAddress;

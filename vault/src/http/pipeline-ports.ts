@@ -31,7 +31,7 @@ export interface Authorizer {
 }
 
 export interface MfaVerifier {
-  /** Throws ERR_MFA_REQUIRED / ERR_PERMISSION_DENIED unless `header` satisfies one of `methods`. */
+  /** Throws ERR_MFA_REQUIRED / ERR_PERMISSION_DENIED unless `header` satisfies every one of `methods`. */
   verify(principal: RequestPrincipal, env: Environment, methods: readonly string[], header: string | undefined): Promise<void>;
 }
 

@@ -73,6 +73,9 @@ export async function startServer(app: RequestHandler, options: ServerOptions): 
     headersTimeout: headersTimeoutMs,
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
+    // The rewriter's framing must agree with a strict parser: never let `--insecure-http-parser`
+    // make llhttp lenient here (lenient parsing is where request smuggling lives).
+    insecureHTTPParser: false,
     // Node checks the two timeouts on this interval (default 30 s): keep it well below them.
     connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeoutMs / 4))),
   });

@@ -19,6 +19,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { KeywardError } from '../core/errors.js';
 import type { SqliteConnection } from '../adapters/sqlite/database.js';
@@ -131,7 +132,7 @@ export function restoreDatabase(o: RestoreOptions): RestoreResult {
 
 /** Highest migration id shipped with this build (from the migrations folder). */
 export function knownSchemaVersion(): number {
-  const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'adapters', 'sqlite', 'migrations');
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'adapters', 'sqlite', 'migrations');
   const ids = fs
     .readdirSync(dir)
     .map((f) => /^(\d{3})-[a-z0-9-]+\.(js|ts)$/.exec(f))

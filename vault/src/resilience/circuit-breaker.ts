@@ -94,7 +94,7 @@ export class CircuitBreaker {
       if (remaining > 0) throw this.refusal(remaining);
       this.probing ??= this.runProbe(probe);
     }
-    const ok = await (this.probing ?? Promise.resolve(this.current === 'closed'));
+    const ok = await (this.probing ?? Promise.resolve((this.current as CircuitState) === 'closed'));
     if (!ok) throw this.refusal(this.remainingOpenMs());
   }
 

@@ -4,6 +4,7 @@
  *
  * Invariants:
  * - An entry from an older generation is never returned (its object died with its session).
+ * - Capacity 0 keeps nothing: each loaded object is destroyed when its one use ends.
  * - An object is destroyed exactly once, and never while an operation is using it: eviction and
  *   forget only mark an in-use entry; the last `release` hands its handle back for destruction.
  */
@@ -70,6 +71,11 @@ export class KeyCache {
       users: 1,
       dropped: false,
     };
+    if (this.capacity === 0) {
+      // Cache off (performance.hsmKeyCacheSize = 0): the caller's release destroys the object.
+      entry.dropped = true;
+      return { entry, destroy };
+    }
     this.entries.set(cacheId, entry);
     for (const victim of this.entries.values()) {
       if (this.entries.size <= this.capacity) break;

@@ -1,8 +1,8 @@
 /**
  * The pipeline's MfaVerifier (vault/src/http/pipeline-ports.ts) over MfaService. When a policy path
- * lists `mfa_methods`, the request must carry a valid code for one of them (the port's contract:
- * "one of"; Vault Enterprise asks for all — Keyward's policies list alternatives).
- * - No credential for any listed method → ERR_MFA_REQUIRED "MFA required: <methods>".
+ * lists `mfa_methods`, the request must carry a valid code for every one of them, as Vault
+ * Enterprise's step-up MFA does (`X-Vault-MFA` may repeat, one `method:code` each).
+ * - A listed method without a credential → ERR_MFA_REQUIRED "MFA required: <missing methods>".
  * - A credential that fails → ERR_PERMISSION_DENIED, or ERR_RATE_LIMITED while locked out.
  * Credentials for methods the path does not list are ignored (never verified, never counted).
  */
@@ -19,17 +19,13 @@ export class TotpMfaVerifier {
   constructor(private readonly mfa: Pick<MfaService, 'verifyCode'>) {}
 
   async verify(principal: { readonly subject: string }, env: Environment, methods: readonly string[], header: string | undefined): Promise<void> {
-    const candidates = parseMfaHeader(header).filter((c) => methods.includes(c.method));
-    if (candidates.length === 0) throw new KeywardError('ERR_MFA_REQUIRED', `MFA required: ${methods.join(', ')}`);
-    let first: unknown;
-    for (const c of candidates) {
-      try {
-        await this.mfa.verifyCode(env, c.method, principal.subject, c.passcode);
-        return;
-      } catch (e) {
-        first ??= e;
-      }
+    const required = [...new Set(methods)];
+    const given = parseMfaHeader(header);
+    const missing = required.filter((m) => !given.some((c) => c.method === m));
+    if (missing.length > 0) throw new KeywardError('ERR_MFA_REQUIRED', `MFA required: ${missing.join(', ')}`);
+    for (const method of required) {
+      const credential = given.find((c) => c.method === method);
+      if (credential) await this.mfa.verifyCode(env, method, principal.subject, credential.passcode);
     }
-    throw first;
   }
 }

@@ -85,6 +85,8 @@ export function makeRootRotation(deps: RootRotationDeps): RootRotation {
   const graceMs = o.retireGraceMs ?? 24 * 3600_000;
   const leaseTtlMs = o.leaseTtlMs ?? 60_000;
   const { keys, hsm, clock } = deps;
+  // One job per environment inside this process too (the lease keys on the holder, which is shared).
+  const inFlight = new Map<Environment, Promise<boolean>>();
 
   const audit = (env: Environment, operation: string, details: Record<string, unknown>): Promise<void> =>
     deps.audit.record({
@@ -155,6 +157,22 @@ export function makeRootRotation(deps: RootRotationDeps): RootRotation {
     await keys.setRootState(env, term, 'destroyed', clock.now());
   }
 
+  async function resumeOnce(env: Environment, signal?: AbortSignal): Promise<boolean> {
+      const ran = await withLease(env, async () => {
+        const { newest, old } = unfinished(await keys.listRoots(env));
+        if (!newest) return true;
+        for (const r of old) {
+          // Finish step 1 if a crash left two active terms.
+          if (r.state === 'active') await keys.setRootState(env, r.term, 'retiring', clock.now());
+          const from = r.state === 'active' ? { ...r, state: 'retiring' as const } : r;
+          if (!(await rewrapTerm(env, from, newest.term, signal))) return true;
+          await maybeDestroy(env, r.term);
+        }
+        return true;
+      });
+      return ran !== undefined;
+    }
+
   return {
     async start(env) {
       const started = await withLease(env, async () => {
@@ -173,20 +191,12 @@ export function makeRootRotation(deps: RootRotationDeps): RootRotation {
       return started;
     },
 
-    async resume(env, signal) {
-      const ran = await withLease(env, async () => {
-        const { newest, old } = unfinished(await keys.listRoots(env));
-        if (!newest) return true;
-        for (const r of old) {
-          // Finish step 1 if a crash left two active terms.
-          if (r.state === 'active') await keys.setRootState(env, r.term, 'retiring', clock.now());
-          const from = r.state === 'active' ? { ...r, state: 'retiring' as const } : r;
-          if (!(await rewrapTerm(env, from, newest.term, signal))) return true;
-          await maybeDestroy(env, r.term);
-        }
-        return true;
-      });
-      return ran !== undefined;
+    resume(env, signal) {
+      const existing = inFlight.get(env);
+      if (existing) return existing;
+      const job = resumeOnce(env, signal).finally(() => inFlight.delete(env));
+      inFlight.set(env, job);
+      return job;
     },
 
     async status(env) {

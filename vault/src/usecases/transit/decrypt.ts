@@ -15,6 +15,8 @@ import type { Hsm } from '../../core/ports/hsm.js';
 import type { KeyStore, TransitKeyRecord } from '../../core/ports/key-store.js';
 import type { Environment, KeyName } from '../../core/types.js';
 import { checkBatchSize, getKeyForData, optionalBase64, runItems, type ItemOutcome } from './shared.js';
+import { openWithDekCache, type DekCachePolicy } from './dek-cache-policy.js';
+import type { KeyRecordReader } from './key-cache.js';
 
 export interface DecryptItemInput {
   readonly ciphertext: string;
@@ -43,6 +45,7 @@ export async function openItem(
   key: TransitKeyRecord,
   item: DecryptItemInput,
   purpose: 'decrypt' | 'rewrap',
+  dekCache?: DekCachePolicy,
 ): Promise<{ plaintext: Buffer; keyVersion: number }> {
   const context = optionalBase64(item.context, 'context');
   const associatedData = optionalBase64(item.associatedData, 'associated_data');
@@ -50,16 +53,42 @@ export async function openItem(
   const envelope = parseEnvelope(item.ciphertext);
   const version = selectDecryptionVersion(key, envelope.keyVersion, purpose);
   const binding = { env: key.env, name: key.name, version: version.version, contextDigest: digest };
-  const plaintext = await openMessage(hsm, wrappedKeyRef(key, version), binding, envelope, associatedData);
+  const plaintext =
+    dekCache && dekCache.appliesTo(key.env, key.name)
+      ? await openWithDekCache(hsm, dekCache.cache, wrappedKeyRef(key, version), binding, envelope, associatedData)
+      : await openMessage(hsm, wrappedKeyRef(key, version), binding, envelope, associatedData);
   return { plaintext, keyVersion: version.version };
 }
 
-export function makeDecrypt(deps: { readonly hsm: Pick<Hsm, 'open'>; readonly keys: Pick<KeyStore, 'getKey'> }): Decrypt {
+/** Highest `vault:vN:` version named by the items (0 if none parse); only to spot a stale cached record. */
+function newestNamedVersion(items: readonly DecryptItemInput[]): number {
+  let newest = 0;
+  for (const item of items) {
+    const m = typeof item.ciphertext === 'string' ? /^vault:v([1-9][0-9]{0,9}):/.exec(item.ciphertext) : null;
+    if (m) newest = Math.max(newest, Number(m[1]));
+  }
+  return newest;
+}
+
+export interface DecryptDeps {
+  readonly hsm: Pick<Hsm, 'open'>;
+  /** A cached reader (key-cache.ts) may offer getKeyFresh: used when a ciphertext is newer than the record. */
+  readonly keys: Pick<KeyStore, 'getKey'> & Partial<Pick<KeyRecordReader, 'getKeyFresh'>>;
+  readonly dekCache?: DekCachePolicy;
+}
+
+export function makeDecrypt(deps: DecryptDeps): Decrypt {
   return async (input) => {
     checkBatchSize(input.items.length);
-    const key = await getKeyForData(deps.keys, input.env, input.name);
+    let key = await getKeyForData(deps.keys, input.env, input.name);
+    // Another worker may have rotated within the cache TTL: a ciphertext naming a newer version
+    // than the record knows triggers one fresh read instead of a spurious refusal.
+    if (deps.keys.getKeyFresh && newestNamedVersion(input.items) > key.latestVersion) {
+      key = (await deps.keys.getKeyFresh(input.env, input.name)) ?? key;
+    }
     assertKeyAllows(key, 'decrypt');
-    const outcomes = await runItems(input.items, (item) => openItem(deps.hsm, key, item, 'decrypt'));
+    const record = key;
+    const outcomes = await runItems(input.items, (item) => openItem(deps.hsm, record, item, 'decrypt', deps.dekCache));
     return { items: outcomes.map((o, i) => ({ ...o, reference: input.items[i]?.reference ?? '' })) };
   };
 }

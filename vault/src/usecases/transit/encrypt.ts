@@ -20,6 +20,7 @@ import type { KeyStore, TransitKeyRecord } from '../../core/ports/key-store.js';
 import type { Environment, KeyName } from '../../core/types.js';
 import type { CreateKey } from './create-key.js';
 import { checkBatchSize, decodeBase64Field, optionalBase64, runItems, type ItemOutcome } from './shared.js';
+import { sealWithDekCache, type DekCachePolicy } from './dek-cache-policy.js';
 
 export interface EncryptItemInput {
   /** base64, as on the wire; decoded here so a bad item fails alone. */
@@ -55,6 +56,8 @@ export interface EncryptDeps {
   readonly keys: Pick<KeyStore, 'getKey'>;
   /** Present when upsert is possible at all; absent means a missing key is never created. */
   readonly createKey?: CreateKey;
+  /** Optional DEK reuse (performance.dekCache); absent = one fresh DEK per message. */
+  readonly dekCache?: DekCachePolicy;
 }
 
 export type Encrypt = (input: EncryptInput) => Promise<EncryptResult>;
@@ -83,8 +86,10 @@ export function makeEncrypt(deps: EncryptDeps): Encrypt {
     if (!key) ({ key, created } = await upsert(deps, input));
     assertKeyAllows(key, 'encrypt');
     const record = key;
+    const dekCache = deps.dekCache?.appliesTo(input.env, input.name) ? deps.dekCache.cache : null;
 
-    const deks = await deps.hsm.randomBytes(DEK_BYTES * input.items.length);
+    // With the DEK cache, DEKs are drawn per cache miss instead of in one call up front.
+    const deks = dekCache ? Buffer.alloc(0) : await deps.hsm.randomBytes(DEK_BYTES * input.items.length);
     try {
       const outcomes = await runItems(input.items, async (item, i) => {
         const plaintext = decodeBase64Field(item.plaintext, 'plaintext');
@@ -93,8 +98,12 @@ export function makeEncrypt(deps: EncryptDeps): Encrypt {
           const associatedData = optionalBase64(item.associatedData, 'associated_data');
           const version = selectEncryptionVersion(record, item.keyVersion);
           const digest = contextDigest(record.derived, context);
-          const dek = deks.subarray(i * DEK_BYTES, (i + 1) * DEK_BYTES); // sealMessage zeroes it
           const binding = { env: record.env, name: record.name, version: version.version, contextDigest: digest };
+          if (dekCache) {
+            const ciphertext = await sealWithDekCache(deps.hsm, dekCache, wrappedKeyRef(record, version), binding, plaintext, associatedData);
+            return { ciphertext, keyVersion: version.version };
+          }
+          const dek = deks.subarray(i * DEK_BYTES, (i + 1) * DEK_BYTES); // sealMessage zeroes it
           const ciphertext = await sealMessage(deps.hsm, wrappedKeyRef(record, version), binding, dek, plaintext, associatedData);
           return { ciphertext, keyVersion: version.version };
         } finally {

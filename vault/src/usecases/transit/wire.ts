@@ -13,6 +13,15 @@ import { makeRewrap, type Rewrap } from './rewrap.js';
 import { makeRotateKey, type RotateKey } from './rotate-key.js';
 import { makeTrimKey, type TrimKey } from './trim-key.js';
 import { makeUpdateKeyConfig, type UpdateKeyConfig } from './update-key-config.js';
+import type { DekCachePolicy } from './dek-cache-policy.js';
+import { makeKeyRecordCache } from './key-cache.js';
+
+/** Performance levers for the data path (config `performance`); both default to off here. */
+export interface TransitPerformanceOptions {
+  /** Key record cache TTL for encrypt/decrypt/datakey (0 = off). */
+  readonly keyRecordCacheTtlMs?: number;
+  readonly dekCache?: DekCachePolicy;
+}
 
 export interface TransitUseCases {
   readonly createKey: CreateKey;
@@ -28,8 +37,16 @@ export interface TransitUseCases {
   readonly generateDataKey: GenerateDataKey;
 }
 
-export function makeTransitUseCases(deps: { readonly hsm: Hsm; readonly keys: KeyStore; readonly clock: Clock }): TransitUseCases {
-  const { hsm, keys, clock } = deps;
+export function makeTransitUseCases(
+  deps: { readonly hsm: Hsm; readonly keys: KeyStore; readonly clock: Clock },
+  performance: TransitPerformanceOptions = {},
+): TransitUseCases {
+  const { hsm, clock } = deps;
+  // Every use case writes through `keys`, whose writes empty the record cache the data path reads.
+  const recordCache = makeKeyRecordCache(deps.keys, { ttlMs: performance.keyRecordCacheTtlMs ?? 0 });
+  const keys = recordCache.store;
+  const dataKeys = recordCache.reader;
+  const dekCache = performance.dekCache;
   const createKey = makeCreateKey({ hsm, keys, clock });
   return {
     createKey,
@@ -39,9 +56,9 @@ export function makeTransitUseCases(deps: { readonly hsm: Hsm; readonly keys: Ke
     rotateKey: makeRotateKey({ hsm, keys, clock }),
     trimKey: makeTrimKey({ hsm, keys, clock }),
     deleteKey: makeDeleteKey({ hsm, keys }),
-    encrypt: makeEncrypt({ hsm, keys, createKey }),
-    decrypt: makeDecrypt({ hsm, keys }),
+    encrypt: makeEncrypt({ hsm, keys: dataKeys, createKey, ...(dekCache ? { dekCache } : {}) }),
+    decrypt: makeDecrypt({ hsm, keys: dataKeys, ...(dekCache ? { dekCache } : {}) }),
     rewrap: makeRewrap({ hsm, keys }),
-    generateDataKey: makeGenerateDataKey({ hsm, keys }),
+    generateDataKey: makeGenerateDataKey({ hsm, keys: dataKeys }),
   };
 }

@@ -6,10 +6,17 @@ import { decryptRoutes } from './decrypt.js';
 import { encryptRoutes } from './encrypt.js';
 import { keyAdminRoutes } from './key-admin.js';
 import { keyRoutes } from './keys.js';
+import { transitLifecycleRoutes, type TransitLifecycleDeps } from './lifecycle.js';
 import { rewrapRoutes } from './rewrap.js';
 
-export type TransitRouteDeps = TransitUseCases;
+export type TransitRouteDeps = TransitUseCases & { readonly lifecycle?: Omit<TransitLifecycleDeps, 'updateKeyConfig' | 'readKey'> };
 
 export function transitRoutes(deps: TransitRouteDeps): RouteSpec[] {
-  return [...keyRoutes(deps), ...keyAdminRoutes(deps), ...encryptRoutes(deps), ...decryptRoutes(deps), ...rewrapRoutes(deps), ...dataKeyRoutes(deps)];
+  const base = [...keyRoutes(deps), ...keyAdminRoutes(deps), ...encryptRoutes(deps), ...decryptRoutes(deps), ...rewrapRoutes(deps), ...dataKeyRoutes(deps)];
+  if (!deps.lifecycle) return base;
+  // With the lifecycle wired, its DELETE (pending deletion) and config (max_versions, version_ttl)
+  // replace the plain Vault ones of the same method and path.
+  const lifecycle = transitLifecycleRoutes({ ...deps.lifecycle, updateKeyConfig: deps.updateKeyConfig, readKey: deps.readKey });
+  const replaced = new Set(lifecycle.map((r) => `${String(r.method)} ${r.path}`));
+  return [...base.filter((r) => !replaced.has(`${String(r.method)} ${r.path}`)), ...lifecycle];
 }

@@ -1,0 +1,99 @@
+/**
+ * Identity and access end to end: node-vault logs in by AppRole and is allowed exactly what its
+ * policy says; critical operations outside dev need TOTP step-up MFA, also for the root token.
+ */
+import nodeVault from 'node-vault';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevServer, type DevServer } from '../helpers/dev-server.js';
+
+let server: DevServer;
+let root: nodeVault.client;
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
+const client = (token?: string, namespace?: string): nodeVault.client =>
+  nodeVault({ apiVersion: 'v1', endpoint: server.url, ...(token ? { token } : {}), ...(namespace ? { namespace } : {}), requestOptions: { ca: server.caPem } });
+const statusOf = async (p: Promise<unknown>): Promise<number> => {
+  try {
+    await p;
+    return 200;
+  } catch (e) {
+    return (e as { response?: { statusCode: number } }).response?.statusCode ?? -1;
+  }
+};
+
+beforeAll(async () => {
+  server = await startDevServer();
+  root = client(server.rootToken);
+});
+
+afterAll(async () => {
+  await server?.destroy();
+});
+
+describe('AppRole login through node-vault', () => {
+  it('when a service logs in by AppRole, then it may encrypt and decrypt with its key and nothing else', async () => {
+    await root.write('transit/keys/payments', {});
+    await root.write('transit/keys/other', {});
+    await root.addPolicy({
+      name: 'payments-app',
+      rules: `path "transit/encrypt/payments" { capabilities = ["update"] }
+path "transit/decrypt/payments" { capabilities = ["update"] }`,
+    });
+    await root.write('auth/approle/role/payments', { token_policies: ['payments-app'], token_ttl: '1h', secret_id_ttl: '24h' });
+    const roleId = (await root.getApproleRoleId({ role_name: 'payments' })).data.role_id as string;
+    const secret = await root.write('auth/approle/role/payments/secret-id', {});
+    const secretId = secret.data.secret_id as string;
+    expect(secretId).toMatch(/^kwsid_/);
+
+    const app = client();
+    const login = await app.approleLogin({ role_id: roleId, secret_id: secretId });
+    expect(login.auth.client_token).toBeTruthy();
+    expect(login.auth.policies).toEqual(expect.arrayContaining(['payments-app', 'default']));
+
+    const enc = await app.write('transit/encrypt/payments', { plaintext: b64('4111') });
+    const dec = await app.write('transit/decrypt/payments', { ciphertext: enc.data.ciphertext });
+    expect(Buffer.from(dec.data.plaintext, 'base64').toString()).toBe('4111');
+
+    expect(await statusOf(app.write('transit/encrypt/other', { plaintext: b64('x') }))).toBe(403);
+    expect(await statusOf(app.write('transit/keys/payments/rotate', {}))).toBe(403);
+    expect(await statusOf(app.read('transit/keys/payments'))).toBe(403);
+    // Authorisation happens before any lookup: a key that does not exist is also a 403.
+    expect(await statusOf(app.write('transit/decrypt/no-such-key', { ciphertext: 'vault:v1:AAAA' }))).toBe(403);
+    // The dev-environment token is not valid in prod, whatever its policy says.
+    expect(await statusOf(client(login.auth.client_token as string, 'prod').write('transit/encrypt/payments', { plaintext: b64('x') }))).toBe(403);
+  });
+
+  it('when a secret ID is used with the wrong role ID, then login fails with 400', async () => {
+    const secret = await root.write('auth/approle/role/payments/secret-id', {});
+    expect(await statusOf(client().approleLogin({ role_id: 'wrong', secret_id: secret.data.secret_id }))).toBe(400);
+  });
+});
+
+describe('MFA for critical operations outside dev', () => {
+  it('when the root token changes a prod policy without MFA, then it is refused; with a fresh TOTP code it succeeds, and the code works once', async () => {
+    const prod = client(server.rootToken, 'prod');
+    const policy = { name: 'reader', rules: 'path "transit/keys/*" { capabilities = ["read"] }' };
+    const refused = await prod.addPolicy(policy).catch((e: { response?: { statusCode: number; body: { errors: string[] } } }) => e.response);
+    expect(refused?.statusCode).toBe(403);
+    expect(refused?.body.errors[0]).toContain('MFA required');
+
+    await prod.write('sys/mfa/method/totp/totp', { issuer: 'Keyward', period: 30, digits: 6, algorithm: 'SHA1' });
+    const enrolment = await prod.write('sys/mfa/method/totp/totp/generate', {});
+    const url = new URL(enrolment.data.url as string);
+    expect(url.protocol).toBe('otpauth:');
+    const secret = url.searchParams.get('secret') as string;
+    const code = await generate({ secret });
+
+    await prod.addPolicy({ ...policy, requestOptions: { headers: { 'X-Vault-MFA': `totp:${code}` } } });
+    const read = await prod.getPolicy({ name: 'reader' });
+    expect(read.rules ?? read.data?.rules).toContain('transit/keys/*');
+    const reused = await prod.addPolicy({ ...policy, requestOptions: { headers: { 'X-Vault-MFA': `totp:${code}` } } }).catch((e: { response?: { statusCode: number } }) => e.response);
+    expect(reused?.statusCode).toBe(403);
+  });
+
+  it('when the same change is made in dev, then no MFA is needed (dev is exempt in dev mode)', async () => {
+    await root.addPolicy({ name: 'dev-reader', rules: 'path "transit/keys/*" { capabilities = ["read"] }' });
+    expect((await root.getPolicy({ name: 'dev-reader' })).rules).toContain('transit/keys/*');
+  });
+});
