@@ -16,7 +16,7 @@ type Method =
   | { kind: 'token'; token: string }
   | { kind: 'approle'; roleId: string; secretId: string; mount: string }
   | { kind: 'jwt'; role: string; jwt: string | undefined; jwtFile: string | undefined; mount: string }
-  | { kind: 'wrapped'; wrappingToken: string }
+  | { kind: 'wrapped'; wrappingToken: string; roleId: string | undefined }
   /** A token that came out of a wrapping token's `auth` block: usable, but not renewable by login. */
   | { kind: 'fixed' };
 
@@ -120,7 +120,7 @@ export class AuthSession {
   }
 
   private async doLogin(): Promise<LoginResult> {
-    if (this.method.kind === 'wrapped') await this.unwrap(this.method.wrappingToken);
+    if (this.method.kind === 'wrapped') await this.unwrap(this.method.wrappingToken, this.method.roleId);
     const m = this.method;
     switch (m.kind) {
       case 'token': {
@@ -146,7 +146,7 @@ export class AuthSession {
   }
 
   /** Unwrap once; the payload decides which method the session continues with. */
-  private async unwrap(wrappingToken: string): Promise<void> {
+  private async unwrap(wrappingToken: string, roleId: string | undefined): Promise<void> {
     // 'once': a retried unwrap would find the single-use token already spent.
     const res = await this.call<VaultResponse<UnwrappedData>>('POST', '/v1/sys/wrapping/unwrap', { token: wrappingToken, retry: 'once' });
     if (res.auth?.client_token) {
@@ -155,8 +155,9 @@ export class AuthSession {
       return;
     }
     const d = res.data ?? {};
-    if (typeof d.role_id === 'string' && typeof d.secret_id === 'string') {
-      this.method = { kind: 'approle', roleId: d.role_id, secretId: d.secret_id, mount: 'approle' };
+    const wrappedRoleId = typeof d.role_id === 'string' ? d.role_id : roleId;
+    if (wrappedRoleId && typeof d.secret_id === 'string') {
+      this.method = { kind: 'approle', roleId: wrappedRoleId, secretId: d.secret_id, mount: 'approle' };
       return;
     }
     if (typeof d.token === 'string') {
@@ -211,6 +212,6 @@ function toMethod(auth: AuthConfig): Method {
     if (auth.jwt.jwt === undefined && auth.jwt.jwtFile === undefined) throw new KeywardError('ERR_INVALID_INPUT', 'jwt auth needs jwt or jwtFile');
     return { kind: 'jwt', role: auth.jwt.role, jwt: auth.jwt.jwt, jwtFile: auth.jwt.jwtFile, mount: auth.jwt.mount ?? 'jwt' };
   }
-  if ('wrappingToken' in auth) return { kind: 'wrapped', wrappingToken: auth.wrappingToken };
+  if ('wrappingToken' in auth) return { kind: 'wrapped', wrappingToken: auth.wrappingToken, roleId: auth.roleId };
   throw new KeywardError('ERR_INVALID_INPUT', 'auth must be one of token, appRole, jwt, wrappingToken');
 }

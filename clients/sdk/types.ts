@@ -28,7 +28,12 @@ export type AuthConfig =
   | { readonly token: string }
   | { readonly appRole: { readonly roleId: string; readonly secretId: string; readonly mount?: string } }
   | { readonly jwt: { readonly role: string; readonly jwt?: string; readonly jwtFile?: string; readonly mount?: string } }
-  | { readonly wrappingToken: string };
+  /**
+   * A single-use wrapping token (secure introduction). When it wraps only an AppRole `secret_id`
+   * (Vault's usual pattern: the role id is delivered separately, e.g. baked into the image), give
+   * that `roleId` too.
+   */
+  | { readonly wrappingToken: string; readonly roleId?: string };
 
 /** What the optional logger receives: never a body, token or secret. */
 export interface RequestLogEntry {

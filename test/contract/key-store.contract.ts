@@ -339,6 +339,66 @@ export function describeKeyStoreContract(name: string, make: () => Promise<KeySt
       });
     });
 
+    describe('lifecycle', () => {
+      it('appends a scheduled version only when due, exactly once for one due period', async () => {
+        const name = await keyWithVersions('sched', 1);
+        const dueBefore = at(100);
+        expect(await store.appendKeyVersionIfDue(prod, name, blob(), 1, at(200), at(-1))).toBeNull();
+        const results = await Promise.all([1, 2, 3, 4].map(() => store.appendKeyVersionIfDue(prod, name, blob(), 1, at(200), dueBefore)));
+        expect(results.filter((r) => r !== null)).toEqual([2]);
+        const k = await store.getKey(prod, name);
+        expect(k?.latestVersion).toBe(2);
+        expect(k?.lastRotatedAt).toEqual(at(200));
+      });
+
+      it('does not rotate a key that is not active', async () => {
+        const name = await keyWithVersions('inactive', 1);
+        await store.setKeyState(prod, name, 'disabled', null, at(1));
+        expect(await store.appendKeyVersionIfDue(prod, name, blob(), 1, at(200), at(100))).toBeNull();
+        await expectCode(store.appendKeyVersionIfDue(prod, parseKeyName('missing'), blob(), 1, at(200), at(100)), 'ERR_NOT_FOUND');
+      });
+
+      it('moves key state only from an expected state; destroying erases the blobs', async () => {
+        const name = await keyWithVersions('cas', 2);
+        expect(await store.transitionKeyState(prod, name, ['disabled'], 'active', null, at(1))).toBe(false);
+        expect(await store.transitionKeyState(prod, name, ['active'], 'pending_deletion', at(99), at(1))).toBe(true);
+        expect((await store.getKey(prod, name))?.deletionDeadline).toEqual(at(99));
+        expect(await store.transitionKeyState(prod, name, ['pending_deletion'], 'destroyed', null, at(2))).toBe(true);
+        const k = await store.getKey(prod, name);
+        expect(k?.state).toBe('destroyed');
+        expect(k?.versions.map((x) => x.wrappedKek)).toEqual([null, null]);
+        expect(await store.transitionKeyState(prod, name, ['destroyed'], 'active', null, at(3))).toBe(false);
+        await expectCode(store.transitionKeyState(prod, parseKeyName('missing'), ['active'], 'disabled', null, at(1)), 'ERR_NOT_FOUND');
+      });
+
+      it('counts blobs under a term and records root rotation progress', async () => {
+        await keyWithVersions('a', 3, 1);
+        expect(await store.countVersionsWrappedUnder(prod, 1)).toBe(3);
+        expect(await store.countVersionsWrappedUnder(dev, 1)).toBe(0);
+        expect(await store.getRootRotation(prod)).toBeNull();
+        const job = { env: prod, fromTerm: 1, toTerm: 2, total: 3, done: 0, startedAt: at(1), finishedAt: null };
+        await store.putRootRotation(job);
+        await store.putRootRotation({ ...job, done: 3, finishedAt: at(5) });
+        expect(await store.getRootRotation(prod)).toEqual({ ...job, done: 3, finishedAt: at(5) });
+        await store.putRootRotation({ env: prod, fromTerm: 2, toTerm: 3, total: 0, done: 0, startedAt: at(10), finishedAt: null });
+        expect((await store.getRootRotation(prod))?.fromTerm).toBe(2);
+      });
+
+      it('grants a lease to one holder at a time until it expires or is released', async () => {
+        expect(await store.acquireLease('job', 'a', at(0), 10_000)).toBe(true);
+        expect(await store.acquireLease('job', 'b', at(5), 10_000)).toBe(false);
+        expect(await store.acquireLease('job', 'a', at(5), 10_000)).toBe(true); // renewal, until 15 s
+        expect(await store.acquireLease('job', 'b', at(14), 10_000)).toBe(false);
+        expect(await store.acquireLease('job', 'b', at(15), 10_000)).toBe(true); // expired: taken over
+        await store.releaseLease('job', 'a'); // no longer a's: no effect
+        expect(await store.acquireLease('job', 'a', at(16), 10_000)).toBe(false);
+        await store.releaseLease('job', 'b');
+        expect(await store.acquireLease('job', 'a', at(16), 10_000)).toBe(true);
+        const racers = await Promise.all(['x', 'y', 'z'].map((h) => store.acquireLease('race', h, at(0), 1000)));
+        expect(racers.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
     describe('copies', () => {
       it('returns records whose mutation does not change the store', async () => {
         const k = newKey('copy');

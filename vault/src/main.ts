@@ -34,6 +34,8 @@ import { accessReviewRoutes } from './http/routes/sys/access-review.js';
 import { capabilityRoutes } from './http/routes/sys/capabilities.js';
 import { mfaRoutes } from './http/routes/sys/mfa.js';
 import { policyRoutes } from './http/routes/sys/policies.js';
+import { makeWrapReply, parseWrapTtlHeader, wrappingRoutes } from './http/routes/sys/wrapping.js';
+import { makeWrappingUseCases } from './usecases/wrapping/index.js';
 import { makePolicyAdmin } from './usecases/policy-admin.js';
 import { makeStoreAuthorizer } from './usecases/authorize.js';
 import { makeIdentityRoleSource } from './usecases/identity-role-source.js';
@@ -154,6 +156,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
 
     const transit = makeTransitUseCases({ hsm, keys, clock }, transitPerformance(config));
     const secretStore = new SqliteSecretStore(db);
+    const wrapping = makeWrappingUseCases({ hsm, keys, store: secretStore, clock });
     const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
     const routes: RouteSpec[] = [
       ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config), extras: async () => ({ hsm_circuit: breakerHsm.snapshot(), ...(await lifecycle.healthExtras()) }) }),
@@ -162,6 +165,26 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       ...kvRoutes(makeKvUseCases({ hsm, keys, secrets: secretStore, clock })),
       ...auditRoutes({ audit: audit.service }),
       ...observability.routes,
+      ...wrappingRoutes({
+        ...wrapping,
+        onWrappingReuse: (info) =>
+          observability.anomalies.raise(
+            {
+              atMs: info.attemptedAt.getTime(),
+              subject: `wrapping-token:${info.accessor}`,
+              role: null,
+              authMethod: 'wrapping',
+              env: info.env,
+              sourceAddress: info.sourceAddress ?? 'unknown',
+              aclPath: 'sys/wrapping/unwrap',
+              requestId: info.requestId ?? '',
+              keyName: null,
+              status: 400,
+              errorCode: 'ERR_INVALID_INPUT',
+            },
+            { kind: 'wrapping_reuse', details: { accessor: info.accessor, creation_path: info.creationPath, first_used_at: info.firstUsedAt?.toISOString() ?? null } },
+          ),
+      }),
       ...tokenRoutes({ tokens, clock }),
       ...oidcRoutes({ tokens, issuer: config.auth.issuer }),
       ...approleRoutes({ approle: identity.approle }),
@@ -182,6 +205,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       authorizer,
       mfa: identity.mfaVerifier,
       requiredMfa: criticalMfa.requiredMfaFor,
+      wrapping: { parseTtl: parseWrapTtlHeader, wrap: makeWrapReply(wrapping) },
       audit: audit.sink,
       hooks: observability.hooks,
       environments,

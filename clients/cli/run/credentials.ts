@@ -33,8 +33,9 @@ export function readSecretFile(file: string, what: string): string {
 
 export function resolveAuth(flags: CredentialFlags, contextToken: string | undefined, env: NodeJS.ProcessEnv = process.env): AuthConfig {
   const wrapping = flags.unwrapToken ?? env['KEYWARD_UNWRAP_TOKEN'];
-  if (wrapping) return { wrappingToken: wrapping };
   const roleId = flags.roleId ?? (flags.roleIdFile ? readSecretFile(flags.roleIdFile, 'role id') : env['KEYWARD_ROLE_ID']);
+  // A wrapped secret ID is paired with a role id delivered another way (secure introduction).
+  if (wrapping) return roleId ? { wrappingToken: wrapping, roleId } : { wrappingToken: wrapping };
   const secretId = flags.secretIdFile ? readSecretFile(flags.secretIdFile, 'secret id') : env['KEYWARD_SECRET_ID'];
   if (roleId || secretId) {
     if (!roleId || !secretId) throw new KeywardError('ERR_INVALID_INPUT', 'AppRole needs both a role id and a secret id');

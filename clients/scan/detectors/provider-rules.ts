@@ -7,6 +7,7 @@
  * secretlint messages quote the secret in their text: only ruleId, messageId, range and the data
  * value (to locate the secret exactly) are read here; the message text is dropped.
  */
+import path from 'node:path';
 import { lintSource } from '@secretlint/core';
 import { creator as recommendedPreset } from '@secretlint/secretlint-rule-preset-recommend';
 import type { RawMatch, RuleInfo, Severity } from '../types.js';
@@ -58,7 +59,8 @@ function locate(content: string, range: readonly [number, number], data: unknown
 export async function detectProviderCredentials(content: string, filePath: string): Promise<RawMatch[]> {
   const out: RawMatch[] = [];
   const result = await lintSource({
-    source: { filePath, content, contentType: 'text' },
+    // `ext` drives file-type rules (GCP service-account JSON); secretlint does not derive it.
+    source: { filePath, ext: path.extname(filePath), content, contentType: 'text' },
     options: {
       config: {
         rules: [

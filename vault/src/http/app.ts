@@ -15,6 +15,7 @@ import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
 import type { Environment } from '../core/types.js';
 import { envelope } from './envelope.js';
 import { errorReply, toKeywardError } from './error-handler.js';
+import { jsonDepthGuard } from './json-body.js';
 import type { Authenticator, Authorizer, MfaVerifier, PipelineHook, PolicyEvaluator } from './pipeline-ports.js';
 import { rootEvaluator } from './pipeline-ports.js';
 import type { AuditAnnotations, Capability, HttpMethod, Reply, RequestContext, RequestPrincipal, RouteSpec } from './route-spec.js';
@@ -35,6 +36,11 @@ export interface AppDeps {
   readonly defaultEnvironment: Environment;
   readonly logger: Logger;
   readonly maxBodyBytes?: number;
+  /** Response wrapping (`X-Vault-Wrap-TTL`) for any route's reply, as in Vault. */
+  readonly wrapping?: {
+    parseTtl(raw: string | undefined): number | null;
+    wrap(ctx: RequestContext, reply: Reply, ttlSeconds: number): Promise<Reply>;
+  };
   /** Handlers outside /v1 (e.g. /.well-known/openid-configuration): public, read-only documents. */
   readonly rawRoutes?: ReadonlyArray<{ readonly path: string; readonly handler: (req: IncomingMessage, res: ServerResponse) => void }>;
   /** Trust X-Forwarded-For from these proxies (express 'trust proxy'); default: none. */
@@ -138,7 +144,7 @@ export function buildApp(deps: AppDeps): express.Express {
   });
 
   // Bodies: JSON whatever the content type (Vault clients are inconsistent), 32 MiB cap → 413.
-  app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY, type: () => true, strict: true }));
+  app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY, type: () => true, strict: true, verify: jsonDepthGuard() }));
 
   const v1 = express.Router({ caseSensitive: true, strict: false });
   // LIST routes first: they answer GET ?list=true and fall through otherwise.
@@ -307,7 +313,9 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
       stage = 'handler';
       // Fail closed: no durable request entry, no operation.
       await deps.audit.record({ ...base(), type: 'request', time: new Date() });
-      const reply = (await spec.handler(req, ctx)) ?? {};
+      let reply = (await spec.handler(req, ctx)) ?? {};
+      const wrapTtl = deps.wrapping?.parseTtl(req.get('x-vault-wrap-ttl')) ?? null;
+      if (wrapTtl !== null && deps.wrapping) reply = await deps.wrapping.wrap(ctx, reply, wrapTtl);
       const status = reply.status ?? (reply.data !== undefined || reply.auth || reply.wrapInfo || reply.warnings || reply.raw ? 200 : 204);
       await finish(status, null, status >= 400 ? 'error' : 'success');
       for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);

@@ -58,6 +58,14 @@ export class AnomalyService {
     return findings;
   }
 
+  /**
+   * A finding detected outside the detectors (e.g. a second unwrap of a wrapping token): stored,
+   * audited, counted, sent to the webhook and, for a suspend-listed role, suspended like any other.
+   */
+  raise(e: ObservedEvent, f: Finding): void {
+    this.track(this.handle(e, f));
+  }
+
   /** Resolves when every finding observed so far has been handled. */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);

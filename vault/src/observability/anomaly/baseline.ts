@@ -12,7 +12,15 @@
 import type { AnomalyThresholds } from './config.js';
 import { sourceNetwork } from './network.js';
 
-export type AnomalyKind = 'rate_spike' | 'new_source_network' | 'denial_burst' | 'failed_decrypt_burst' | 'many_distinct_keys' | 'unusual_hour';
+export type AnomalyKind =
+  | 'rate_spike'
+  | 'new_source_network'
+  | 'denial_burst'
+  | 'failed_decrypt_burst'
+  | 'many_distinct_keys'
+  | 'unusual_hour'
+  // Raised outside the detectors: a consumed wrapping token presented again (interception).
+  | 'wrapping_reuse';
 
 export interface ObservedEvent {
   readonly atMs: number;
