@@ -36,12 +36,11 @@ export interface CollectOptions {
 
 export const REVOKE_OPERATIONS = [
   'auth.token.revoke',
-  'auth.token.revoke-self',
-  'auth.token.revoke-accessor',
+  'auth.token.revoke_self',
+  'auth.token.revoke_accessor',
   'auth.approle.secret-id.destroy',
   'auth.approle.secret-id-accessor.destroy',
   'auth.approle.secret-id.revoke-leaked',
-  'sys.wrapping.revoke',
 ] as const;
 
 const DAY = 86_400;

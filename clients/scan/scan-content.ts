@@ -24,7 +24,7 @@ export interface ContentOrigin {
 export async function detectAll(text: string, filePath: string, options: ScanOptions = {}): Promise<RawMatch[]> {
   const builtin = [
     ...detectSecretIds(text),
-    ...detectWrappingTokens(text, options.isValidWrappingToken),
+    ...detectWrappingTokens(text),
     ...detectKeywardTokens(text, options.issuers && options.issuers.length > 0 ? options.issuers : DEFAULT_ISSUERS),
     ...detectPemPrivateKeys(text),
   ];

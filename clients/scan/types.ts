@@ -50,8 +50,6 @@ export interface Finding {
 export interface ScanOptions {
   /** Accepted `iss` values for Keyward tokens; default ['keyward']. */
   readonly issuers?: readonly string[];
-  /** Replace the wrapping-token format check (the wrapping module's validator, once it exists). */
-  readonly isValidWrappingToken?: (value: string) => boolean;
 }
 
 /** Keyward credentials found, by fingerprint, kept only in memory for `--revoke`. */

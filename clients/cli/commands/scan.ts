@@ -79,7 +79,8 @@ async function revokeOne(ctx: CliContext, fingerprint: string, kind: KeywardKind
     if (kind === 'token') {
       const env = tokenClaims(secret).env;
       await ctx.transport.json({ method: 'POST', path: '/v1/auth/token/revoke', body: { token: secret }, ...(env && env !== '*' ? { headers: { 'x-vault-namespace': env } } : {}), ...auth });
-      return { ...base, outcome: 'revoked', detail: 'token revoked' };
+      // Keyward answers 204 whether or not the token was live (no oracle): 'revoked' means it is not usable now.
+      return { ...base, outcome: 'revoked', detail: 'revocation accepted (the token is no longer usable)' };
     }
     await ctx.transport.json({ method: 'POST', path: '/v1/sys/wrapping/revoke', body: { token: secret }, ...auth });
     return { ...base, outcome: 'revoked', detail: 'wrapping token revoked' };

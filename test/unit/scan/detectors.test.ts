@@ -13,6 +13,7 @@ import {
   secretIdBadChecksum,
   slackToken,
   stripeKey,
+  wrappingToken,
 } from './fixtures.js';
 
 const rulesIn = async (text: string, file = 'f.txt', issuers?: string[]): Promise<string[]> =>
@@ -21,7 +22,7 @@ const rulesIn = async (text: string, file = 'f.txt', issuers?: string[]): Promis
 describe('true positives: each rule finds its credential', () => {
   const cases: Array<[string, () => Promise<string> | string, string, string?]> = [
     ['Keyward secret ID', () => `role_secret=${secretId()}`, 'keyward-secret-id'],
-    ['Keyward wrapping token', () => `wrapped: kww_${base62(40)}`, 'keyward-wrapping-token'],
+    ['Keyward wrapping token', async () => `wrapped: ${await wrappingToken()}`, 'keyward-wrapping-token'],
     ['Keyward token', async () => `VAULT_TOKEN=${await keywardToken()}`, 'keyward-token'],
     ['PEM PKCS#8 private key', async () => (await pemPair()).privatePem, 'pem-private-key'],
     ['PEM RSA private key', () => rsaPrivatePem(), 'pem-private-key'],
@@ -56,6 +57,8 @@ describe('near misses are not reported', () => {
     ['an RS256 JWT with the right issuer', async () => keywardToken({}, 'RS256')],
     ['a public key PEM', async () => (await pemPair()).publicPem],
     ['a too-short kww_ string', () => 'kww_short'],
+    ['a wrapping token with a wrong checksum', async () => { const t = await wrappingToken(); return t.slice(0, -1) + (t.endsWith('0') ? '1' : '0'); }],
+    ['random base62 after the kww_ prefix', () => Array.from({ length: 50 }, () => `kww_${base62(49)}`).join('\n')],
     ['the word PRIVATE KEY in prose', () => 'rotate the PRIVATE KEY every year'],
   ];
   it.each(cases)('when the text holds %s, then nothing is found', async (_name, make) => {

@@ -54,3 +54,8 @@ export async function gcpServiceAccountJson(): Promise<string> {
   const { privatePem } = await pemPair();
   return JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: crypto.randomBytes(20).toString('hex'), private_key: privatePem, client_email: 'x@p.iam.gserviceaccount.com' }, null, 2);
 }
+
+export async function wrappingToken(): Promise<string> {
+  const { generateWrappingToken } = await import('../../../vault/src/usecases/wrapping/wrapping-token.js');
+  return generateWrappingToken(async (n) => crypto.randomBytes(n));
+}

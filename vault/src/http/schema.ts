@@ -62,11 +62,20 @@ export function decodeBase64(s: string): Buffer {
 }
 
 /**
+ * Vault clients send `null` for optional parameters they leave unset (hvac's `metadata`, Vault
+ * clients' `plaintext` beside `batch_input`); as in Vault, a top-level null means "not given".
+ */
+function withoutNulls(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
+}
+
+/**
  * Parse a request body (or query) against a schema; a failure is one ERR_INVALID_INPUT whose
  * message names the fields, never echoes their values (they may be secrets).
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input ?? {});
+  const result = schema.safeParse(withoutNulls(input ?? {}));
   if (result.success) return result.data;
   const details = result.error.issues
     .slice(0, 5)

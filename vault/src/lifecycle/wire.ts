@@ -30,6 +30,11 @@ export interface LifecycleOptions {
   readonly rotationBatchSize?: number;
   /** Tests only: pause between re-wrap batches. */
   readonly rotationBatchDelayMs?: number;
+  /**
+   * Root-rotation lease lifetime (renewed after every batch); default 15 s. After a crash the next
+   * process resumes the job once the dead holder's lease has run out.
+   */
+  readonly rotationLeaseMs?: number;
 }
 
 export interface LifecycleWiring {
@@ -73,6 +78,8 @@ export function lifecycleOptionsFromEnv(env: NodeJS.ProcessEnv): LifecycleOption
   if (grace !== undefined) o.rootRetireGraceMs = grace * 1000;
   const batch = num(env['KEYWARD_ROTATION_BATCH_SIZE']);
   if (batch !== undefined && batch > 0) o.rotationBatchSize = batch;
+  const lease = num(env['KEYWARD_ROTATION_LEASE_SECONDS']);
+  if (lease !== undefined && lease > 0) o.rotationLeaseMs = lease * 1000;
   const delay = num(env['KEYWARD_TEST_ROTATION_BATCH_DELAY_MS']);
   if (delay !== undefined) o.rotationBatchDelayMs = delay;
   return o;
@@ -95,6 +102,7 @@ export function wireLifecycle(deps: LifecycleWireDeps): LifecycleWiring {
       ...(o.rotationBatchSize !== undefined ? { batchSize: o.rotationBatchSize } : {}),
       ...(o.rotationBatchDelayMs !== undefined ? { batchDelayMs: o.rotationBatchDelayMs } : {}),
       retireGraceMs: o.rootRetireGraceMs ?? 24 * 3600_000,
+      leaseTtlMs: o.rotationLeaseMs ?? 15_000,
     },
   });
 
