@@ -6,7 +6,7 @@
  * every earlier ciphertext must decrypt, no version may be duplicated or lost, the old root must end
  * retired (here destroyed: grace 0).
  *
- * Seed: KEYWARD_FAULT_SEED (printed); default derived from nothing but a constant, so runs repeat.
+ * Seed: KEYWARD_FAULT_SEED (printed); the default is a fixed constant, so runs repeat.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

@@ -60,6 +60,6 @@ except hvac.exceptions.Forbidden as e:
 try:
     root.secrets.transit.decrypt_data(name="py-orders", ciphertext="vault:v1:AAAA")
 except hvac.exceptions.InvalidRequest as e:
-    out["tampered_error"] = e.errors
+    out["tampered_error"] = json.loads(str(e).split(", on ")[0])["errors"]
 
 json.dump(out, sys.stdout)

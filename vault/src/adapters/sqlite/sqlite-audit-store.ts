@@ -36,8 +36,12 @@ function toEntry(row: EntryRow): StoredAuditEntry {
   return { seq, prev_hash: row.prev_hash, entry_hash: row.entry_hash, entry };
 }
 
+type Statement = ReturnType<SqliteConnection['prepare']>;
+
 export class SqliteAuditStore implements AuditStore {
   private txCount = 0;
+  /** Hot-path statements, prepared once on first use (after migrations): saves a parse per batch. */
+  private stmts: { last: Statement; anchor: Statement; insert: Statement } | null = null;
 
   constructor(private readonly db: SqliteConnection) {}
 
@@ -45,19 +49,28 @@ export class SqliteAuditStore implements AuditStore {
     return this.txCount;
   }
 
+  private prepared(): { last: Statement; anchor: Statement; insert: Statement } {
+    this.stmts ??= {
+      last: this.db.prepare('SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1'),
+      anchor: this.db.prepare('SELECT seq, entry_hash FROM audit_chain_anchor WHERE id = 1'),
+      insert: this.db.prepare(
+        `INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+    return this.stmts;
+  }
+
   private headSync(): ChainHead | null {
-    const last = this.db.prepare('SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1').get() as { seq: number; entry_hash: string } | undefined;
+    const last = this.prepared().last.get() as { seq: number; entry_hash: string } | undefined;
     if (last) return { seq: last.seq, hash: last.entry_hash };
-    const anchor = this.db.prepare('SELECT seq, entry_hash FROM audit_chain_anchor WHERE id = 1').get() as { seq: number; entry_hash: string } | undefined;
+    const anchor = this.prepared().anchor.get() as { seq: number; entry_hash: string } | undefined;
     return anchor ? { seq: anchor.seq, hash: anchor.entry_hash } : null;
   }
 
   async appendBatch(seal: ChainSealer): Promise<StoredAuditEntry[]> {
     return withSqliteErrors('appendAuditBatch', () => {
-      const insert = this.db.prepare(
-        `INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
+      const insert = this.prepared().insert;
       const tx = this.db.transaction(() => {
         const sealed = seal(this.headSync());
         for (const s of sealed) {
