@@ -148,7 +148,8 @@ describe('keyward server --workers 2', () => {
     expect((await onWorker('1', 'GET', '/v1/auth/token/lookup-self', token)).status).toBe(200);
     expect((await onWorker('2', 'GET', '/v1/auth/token/lookup-self', token)).status).toBe(200);
 
-    expect((await onWorker('2', 'POST', '/v1/auth/token/revoke-self', token, {})).status).toBeLessThan(300);
+    // Revoking an already revoked token answers 204 too, so retrying until worker 2 answers is safe.
+    expect((await onWorker('2', 'POST', '/v1/auth/token/revoke', root, { token })).status).toBeLessThan(300);
     expect((await onWorker('1', 'GET', '/v1/auth/token/lookup-self', token)).status).toBe(403);
     expect((await onWorker('2', 'GET', '/v1/auth/token/lookup-self', token)).status).toBe(403);
   });

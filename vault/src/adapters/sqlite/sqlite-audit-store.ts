@@ -14,6 +14,7 @@ import type { AuditQuery, AuditStore, ChainHead, ChainSealer, DeviceConfig, Entr
 import type { AuditCheckpoint, AuditEntryBody, ChainAnchor, StoredAuditEntry } from '../../audit/types.js';
 import type { SqliteConnection } from './database.js';
 import { withSqliteErrors } from './sqlite-errors.js';
+import type { Statement as BetterSqliteStatement } from 'better-sqlite3';
 
 interface EntryRow {
   seq: number;
@@ -36,7 +37,7 @@ function toEntry(row: EntryRow): StoredAuditEntry {
   return { seq, prev_hash: row.prev_hash, entry_hash: row.entry_hash, entry };
 }
 
-type Statement = ReturnType<SqliteConnection['prepare']>;
+type Statement = BetterSqliteStatement<unknown[], unknown>;
 
 export class SqliteAuditStore implements AuditStore {
   private txCount = 0;
