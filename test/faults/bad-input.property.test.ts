@@ -138,10 +138,8 @@ describe('bad input against the real server', () => {
     expect(a.status).toBe(400);
     expect(JSON.parse(a.body)).toEqual({ errors: ['JSON nesting too deep'] });
     // Brackets inside strings are data, not nesting.
-    const text = JSON.stringify({ plaintext: Buffer.from('['.repeat(5000)).toString('base64'), context: undefined });
     const ok = await send('POST', '/v1/transit/encrypt/prop-key', { 'x-vault-token': server.rootToken }, JSON.stringify({ plaintext: Buffer.from('x').toString('base64'), note: '['.repeat(5000) }));
     expect(ok.status).toBeLessThan(500);
-    void text;
     expect((await send('GET', '/v1/sys/health', {})).status).toBe(200);
   });
 

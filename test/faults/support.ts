@@ -4,7 +4,8 @@
  * printed on failure can be replayed.
  */
 import crypto from 'node:crypto';
-import { HttpTransport, type RequestOptions } from '../../clients/sdk/index.js';
+import { HttpTransport } from '../../clients/sdk/index.js';
+import type { RequestOptions } from '../../clients/sdk/http-client.js';
 
 export interface Reply {
   readonly status: number;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTransport, KeywardApiError } from '../../clients/sdk/http-client.js';
+import { HttpTransport } from '../../clients/sdk/http-client.js';
 import { knownSchemaVersion, restoreDatabase } from '../../vault/src/lifecycle/backup.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
 
@@ -156,7 +156,7 @@ describe('backup and restore', () => {
     const dbFile = path.join(server.dataDir, 'keyward.db');
     fs.writeFileSync(dbFile, 'garbage');
     expect(() => restoreDatabase({ from: file, target: dbFile, knownSchemaVersion: knownSchemaVersion() })).toThrow(/--force/);
-    expect(() => restoreDatabase({ from: dbFile, target: `${dbFile}.x`, knownSchemaVersion: knownSchemaVersion() })).toThrow(KeywardErrorLike);
+    expect(() => restoreDatabase({ from: dbFile, target: `${dbFile}.x`, knownSchemaVersion: knownSchemaVersion() })).toThrow(/not a Keyward store/);
     expect(() => restoreDatabase({ from: file, target: `${dbFile}.y`, knownSchemaVersion: 1 })).toThrow(/newer/);
     restoreDatabase({ from: file, target: dbFile, knownSchemaVersion: knownSchemaVersion(), force: true });
     http.close();
@@ -165,10 +165,3 @@ describe('backup and restore', () => {
     for (const [text, ct] of cts) expect((await decrypt('bk', ct)).text).toBe(text);
   }, 60_000);
 });
-
-class KeywardErrorLike extends Error {
-  static [Symbol.hasInstance](e: unknown): boolean {
-    return typeof e === 'object' && e !== null && (e as { name?: string }).name === 'KeywardError';
-  }
-}
-void KeywardApiError;

@@ -29,6 +29,9 @@ import { tokenAuthenticator } from './auth/token-authenticator.js';
 import { criticalPathMfaPolicy } from './auth/mfa/critical-paths.js';
 import { approleRoutes, createIdentityServices, jwtAuthRoutes } from './http/routes/auth/index.js';
 import { tokenRoutes } from './http/routes/auth/token.js';
+import { approleLeakRoutes } from './http/routes/auth/approle-leak.js';
+import { incidentRoutes } from './http/routes/sys/incidents.js';
+import { SqliteIncidentStore } from './adapters/sqlite/sqlite-incident-store.js';
 import { oidcRoutes, wellKnownOpenidConfigurationHandler } from './http/routes/identity/oidc.js';
 import { accessReviewRoutes } from './http/routes/sys/access-review.js';
 import { capabilityRoutes } from './http/routes/sys/capabilities.js';
@@ -156,6 +159,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
 
     const transit = makeTransitUseCases({ hsm, keys, clock }, transitPerformance(config));
     const secretStore = new SqliteSecretStore(db);
+    const incidents = new SqliteIncidentStore(db);
     const wrapping = makeWrappingUseCases({ hsm, keys, store: secretStore, clock });
     const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
     const routes: RouteSpec[] = [
@@ -188,6 +192,8 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       ...tokenRoutes({ tokens, clock }),
       ...oidcRoutes({ tokens, issuer: config.auth.issuer }),
       ...approleRoutes({ approle: identity.approle }),
+      ...approleLeakRoutes({ approle: identity.approle }),
+      ...incidentRoutes({ store: incidents, clock }),
       ...jwtAuthRoutes({ jwtAuth: identity.jwtAuth }),
       ...mfaRoutes({ mfa: identity.mfa }),
       ...policyRoutes({ admin: policyAdmin, roles }),

@@ -22,6 +22,8 @@ import {
   type KvMetadata,
   type KvMetadataPatch,
   type KvMetadataWithVersions,
+  type KvRewrapCursor,
+  type KvSealedRow,
   type KvVersionMeta,
   type KvVersionRecord,
   type KvVersionSelector,
@@ -30,6 +32,7 @@ import {
   type PutVersionResult,
   type SecretStore,
   type WrappingTokenRecord,
+  type WrappingSealedRow,
   type WrappingTokenStore,
 } from '../../core/ports/secret-store.js';
 import type { Environment, SecretPath } from '../../core/types.js';
@@ -362,6 +365,94 @@ export class SqliteSecretStore implements SecretStore, WrappingTokenStore {
         out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
       }
       return [...out].sort();
+    });
+  }
+
+  // ---- bulk rewrap: scan by key version, compare-and-set re-seal ----
+
+  async listSealedVersions(env: Environment, belowKeyVersion: number, after: KvRewrapCursor | null, limit: number): Promise<KvSealedRow[]> {
+    return withSqliteErrors('listSealedVersions', () => {
+      const rows = (
+        after === null
+          ? this.db
+              .prepare('SELECT path, version, key_version, sealed_value FROM kv_versions WHERE env = ? AND key_version < ? AND sealed_value IS NOT NULL ORDER BY path, version LIMIT ?')
+              .all(env, belowKeyVersion, limit)
+          : this.db
+              .prepare(
+                `SELECT path, version, key_version, sealed_value FROM kv_versions WHERE env = ? AND key_version < ? AND sealed_value IS NOT NULL
+                   AND (path > ? OR (path = ? AND version > ?)) ORDER BY path, version LIMIT ?`,
+              )
+              .all(env, belowKeyVersion, after.path, after.path, after.version, limit)
+      ) as Array<{ path: string; version: number; key_version: number; sealed_value: Buffer }>;
+      return rows.map((r) => ({ path: r.path as SecretPath, version: r.version, keyVersion: r.key_version, sealedValue: Buffer.from(r.sealed_value) }));
+    });
+  }
+
+  async countSealedVersions(env: Environment, belowKeyVersion: number): Promise<number> {
+    return withSqliteErrors('countSealedVersions', () => {
+      const r = this.db.prepare('SELECT COUNT(*) AS n FROM kv_versions WHERE env = ? AND key_version < ? AND sealed_value IS NOT NULL').get(env, belowKeyVersion) as { n: number };
+      return r.n;
+    });
+  }
+
+  async replaceSealedValue(env: Environment, path: SecretPath, version: number, expectedKeyVersion: number, newSealed: Buffer, newKeyVersion: number, newRootTerm?: number): Promise<boolean> {
+    return withSqliteErrors('replaceSealedValue', () => {
+      const r = this.db
+        .prepare(
+          `UPDATE kv_versions SET sealed_value = ?, key_version = ?, root_term = COALESCE(?, root_term)
+             WHERE env = ? AND path = ? AND version = ? AND key_version = ? AND sealed_value IS NOT NULL AND destroyed = 0`,
+        )
+        .run(newSealed, newKeyVersion, newRootTerm ?? null, env, path, version, expectedKeyVersion);
+      return r.changes === 1;
+    });
+  }
+
+  async usedKeyVersions(env: Environment): Promise<Set<number>> {
+    return withSqliteErrors('usedKeyVersions', () => {
+      const rows = this.db.prepare('SELECT DISTINCT key_version FROM kv_versions WHERE env = ? AND sealed_value IS NOT NULL').all(env) as Array<{ key_version: number }>;
+      return new Set(rows.map((r) => r.key_version));
+    });
+  }
+
+  async listSealedWrappingTokens(env: Environment, belowKeyVersion: number, afterAccessor: string | null, limit: number): Promise<WrappingSealedRow[]> {
+    return withSqliteErrors('listSealedWrappingTokens', () => {
+      const rows = this.db
+        .prepare(
+          `SELECT accessor, env, key_version, sealed_payload FROM wrapping_tokens
+             WHERE env = ? AND key_version < ? AND sealed_payload IS NOT NULL AND used_at IS NULL AND accessor > ? ORDER BY accessor LIMIT ?`,
+        )
+        .all(env, belowKeyVersion, afterAccessor ?? '', limit) as Array<{ accessor: string; env: string; key_version: number; sealed_payload: Buffer }>;
+      return rows.map((r) => ({ accessor: r.accessor, env: r.env as Environment, keyVersion: r.key_version, sealedPayload: Buffer.from(r.sealed_payload) }));
+    });
+  }
+
+  async countSealedWrappingTokens(env: Environment, belowKeyVersion: number): Promise<number> {
+    return withSqliteErrors('countSealedWrappingTokens', () => {
+      const r = this.db
+        .prepare('SELECT COUNT(*) AS n FROM wrapping_tokens WHERE env = ? AND key_version < ? AND sealed_payload IS NOT NULL AND used_at IS NULL')
+        .get(env, belowKeyVersion) as { n: number };
+      return r.n;
+    });
+  }
+
+  async replaceWrappingPayload(accessor: string, expectedKeyVersion: number, newSealed: Buffer, newKeyVersion: number, newRootTerm: number): Promise<boolean> {
+    return withSqliteErrors('replaceWrappingPayload', () => {
+      const r = this.db
+        .prepare(
+          `UPDATE wrapping_tokens SET sealed_payload = ?, key_version = ?, root_term = ?
+             WHERE accessor = ? AND key_version = ? AND sealed_payload IS NOT NULL AND used_at IS NULL`,
+        )
+        .run(newSealed, newKeyVersion, newRootTerm, accessor, expectedKeyVersion);
+      return r.changes === 1;
+    });
+  }
+
+  async usedWrappingKeyVersions(env: Environment): Promise<Set<number>> {
+    return withSqliteErrors('usedWrappingKeyVersions', () => {
+      const rows = this.db
+        .prepare('SELECT DISTINCT key_version FROM wrapping_tokens WHERE env = ? AND sealed_payload IS NOT NULL AND used_at IS NULL')
+        .all(env) as Array<{ key_version: number }>;
+      return new Set(rows.map((r) => r.key_version));
     });
   }
 

@@ -118,6 +118,35 @@ export interface SecretStore {
   deleteSecret(env: Environment, path: SecretPath): Promise<boolean>;
   /** Direct children of `prefix` ('' or ending in '/'): leaf names, and folders with a trailing '/', sorted. */
   listChildren(env: Environment, prefix: string): Promise<string[]>;
+
+  // ---- bulk rewrap (issue 5 part B) ----------------------------------------------------------
+  /**
+   * Sealed (not destroyed) versions whose `_kv` key version is below `belowKeyVersion`, in (path,
+   * version) order strictly after `after` (null: from the start), at most `limit`.
+   */
+  listSealedVersions(env: Environment, belowKeyVersion: number, after: KvRewrapCursor | null, limit: number): Promise<KvSealedRow[]>;
+  countSealedVersions(env: Environment, belowKeyVersion: number): Promise<number>;
+  /**
+   * Compare-and-set re-seal: replaces the sealed value of (env, path, version) only if it is still
+   * sealed (not destroyed) under `expectedKeyVersion`. False when it changed meanwhile (destroyed,
+   * pruned, deleted or already re-sealed); nothing else about the version changes.
+   */
+  replaceSealedValue(env: Environment, path: SecretPath, version: number, expectedKeyVersion: number, newSealed: Buffer, newKeyVersion: number, newRootTerm?: number): Promise<boolean>;
+  /** The `_kv` key versions that sealed values still stored (not destroyed) use. */
+  usedKeyVersions(env: Environment): Promise<Set<number>>;
+}
+
+/** Position of the KV rewrap scan: the last (path, version) handled. */
+export interface KvRewrapCursor {
+  readonly path: string;
+  readonly version: number;
+}
+
+export interface KvSealedRow {
+  readonly path: SecretPath;
+  readonly version: number;
+  readonly keyVersion: number;
+  readonly sealedValue: Buffer;
 }
 
 /** Effective max_versions: the secret's, else the engine's, else Vault's default of 10. */
@@ -173,4 +202,20 @@ export interface WrappingTokenStore {
   consumeWrappingToken(idHash: Buffer, at: Date): Promise<ConsumeWrappingResult>;
   /** Deletes tokens that expired before `before` (used or not). Returns how many. */
   purgeWrappingTokens(before: Date): Promise<number>;
+
+  // ---- bulk rewrap (issue 5 part B) ----------------------------------------------------------
+  /** Unused tokens still holding a payload sealed below `belowKeyVersion`, by accessor after `afterAccessor`. */
+  listSealedWrappingTokens(env: Environment, belowKeyVersion: number, afterAccessor: string | null, limit: number): Promise<WrappingSealedRow[]>;
+  countSealedWrappingTokens(env: Environment, belowKeyVersion: number): Promise<number>;
+  /** Compare-and-set re-seal of a pending token's payload (only if still unused and under `expectedKeyVersion`). */
+  replaceWrappingPayload(accessor: string, expectedKeyVersion: number, newSealed: Buffer, newKeyVersion: number, newRootTerm: number): Promise<boolean>;
+  /** The `_wrap` key versions that pending payloads still use. */
+  usedWrappingKeyVersions(env: Environment): Promise<Set<number>>;
+}
+
+export interface WrappingSealedRow {
+  readonly accessor: string;
+  readonly env: Environment;
+  readonly keyVersion: number;
+  readonly sealedPayload: Buffer;
 }
