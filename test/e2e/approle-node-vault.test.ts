@@ -2,6 +2,7 @@
  * Identity and access end to end: node-vault logs in by AppRole and is allowed exactly what its
  * policy says; critical operations outside dev need TOTP step-up MFA, also for the root token.
  */
+import https from 'node:https';
 import nodeVault from 'node-vault';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,29 @@ path "transit/decrypt/payments" { capabilities = ["update"] }`,
   it('when a secret ID is used with the wrong role ID, then login fails with 400', async () => {
     const secret = await root.write('auth/approle/role/payments/secret-id', {});
     expect(await statusOf(client().approleLogin({ role_id: 'wrong', secret_id: secret.data.secret_id }))).toBe(400);
+  });
+});
+
+describe('token_bound_cidrs', () => {
+  const callFrom = (localAddress: string, token: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const url = new URL('/v1/auth/token/lookup-self', server.url);
+      const req = https.request(url, { method: 'GET', ca: server.caPem, localAddress, headers: { 'X-Vault-Token': token } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('when a token is bound to 127.0.0.1/32, then it works from there and is refused from 127.0.0.2 on every request', async () => {
+    await root.write('auth/approle/role/bound', { token_policies: ['default'], token_bound_cidrs: ['127.0.0.1/32'] });
+    const roleId = (await root.getApproleRoleId({ role_name: 'bound' })).data.role_id as string;
+    const secretId = (await root.write('auth/approle/role/bound/secret-id', {})).data.secret_id as string;
+    const login = await client().approleLogin({ role_id: roleId, secret_id: secretId });
+    const token = login.auth.client_token as string;
+    expect(await callFrom('127.0.0.1', token)).toBe(200);
+    expect(await callFrom('127.0.0.2', token)).toBe(403);
   });
 });
 

@@ -58,6 +58,12 @@ import { DekCache } from './core/dek-cache.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BreakerHsm, type BreakerHsmOptions } from './resilience/breaker-hsm.js';
 import { lifecycleOptionsFromEnv, wireLifecycle, type LifecycleOptions } from './lifecycle/wire.js';
+import { SqliteRewrapJobStore } from './adapters/sqlite/sqlite-rewrap-job-store.js';
+import { wireRewrap } from './usecases/rewrap/wire.js';
+import { rewrapRoutes } from './http/routes/sys/rewrap.js';
+import { AuditHasher } from './audit/hasher.js';
+import { wireIncidentPlaybooks } from './usecases/incidents/wire.js';
+import { incidentPlaybookRoutes } from './http/routes/sys/incident-playbooks.js';
 
 export const KEYWARD_VERSION = '0.1.0';
 
@@ -161,11 +167,46 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     const secretStore = new SqliteSecretStore(db);
     const incidents = new SqliteIncidentStore(db);
     const wrapping = makeWrappingUseCases({ hsm, keys, store: secretStore, clock });
-    const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
+    const rewrapDelay = process.env['KEYWARD_TEST_REWRAP_BATCH_DELAY_MS'];
+    const rewrap = wireRewrap({
+      hsm,
+      keys,
+      secrets: secretStore,
+      jobs: new SqliteRewrapJobStore(db),
+      rotateKey: transit.rotateKey,
+      clock,
+      environments,
+      logger,
+      ...(rewrapDelay && /^\d{1,6}$/.test(rewrapDelay) ? { options: { batchDelayMs: Number(rewrapDelay) } } : {}),
+    });
+    const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, usedVersions: rewrap.usedVersions, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
+    // Playbooks match audit entries by HMAC(accessor): the same HSM key and label as the trail's hasher.
+    const playbookTokens = new SqliteTokenStore(db);
+    const playbooks = wireIncidentPlaybooks({
+      incidents,
+      audit: audit.service,
+      hashAccessor: ((h) => (accessor: string) => h.hashAccessor(accessor))(new AuditHasher(hsm)),
+      tokens: {
+        listBySubject: (subject) => playbookTokens.listBySubject(subject, 1000),
+        lookupAccessor: (accessor) => tokens.lookupAccessor(accessor),
+        revokeAccessor: (accessor, reason) => tokens.revokeAccessor(accessor, reason),
+        revokeSubject: (subject, reason) => tokens.revokeSubject(subject, reason),
+      },
+      clock,
+      keys,
+      transitionVersion: lifecycle.transitLifecycle.transitionVersion,
+      rotateKey: transit.rotateKey,
+      updateKeyConfig: transit.updateKeyConfig,
+      rewrap,
+      approle: identity.approle,
+    });
     const routes: RouteSpec[] = [
       ...healthRoutes({ hsm, version: KEYWARD_VERSION, clusterName: 'keyward', clusterId: clusterId(config), extras: async () => ({ hsm_circuit: breakerHsm.snapshot(), ...(await lifecycle.healthExtras()) }) }),
       ...transitRoutes({ ...transit, lifecycle: lifecycle.transitLifecycle }),
       ...lifecycle.routes,
+      ...rewrapRoutes({ job: rewrap.job, runInBackground: rewrap.runInBackground }),
+      // Before incidentRoutes: its `sys/incidents/:id` would otherwise take these paths.
+      ...incidentPlaybookRoutes(playbooks),
       ...kvRoutes(makeKvUseCases({ hsm, keys, secrets: secretStore, clock })),
       ...auditRoutes({ audit: audit.service }),
       ...observability.routes,
@@ -230,6 +271,9 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     // Resumes any root rotation a crash interrupted, then ticks the lifecycle scheduler (lease-guarded).
     lifecycle.start();
     closers.push(() => lifecycle.stop());
+    // Resumes a bulk rewrap a crash interrupted (lease-guarded, from its persisted cursor).
+    rewrap.start();
+    closers.push(() => rewrap.stop());
     return {
       url: server.url,
       server,

@@ -20,4 +20,6 @@ export interface Principal {
   readonly expiresAt: Date;
   /** Carries the 'root' policy (Vault's root token semantics: every capability). */
   readonly isRoot: boolean;
+  /** Vault's token_bound_cidrs: source networks the token may be used from ([] = any). */
+  readonly boundCidrs?: readonly string[];
 }

@@ -66,6 +66,11 @@ export interface IssueRequest {
   readonly parent?: Principal;
   readonly meta?: Readonly<Record<string, string>>;
   readonly numUses?: number;
+  /**
+   * Vault's token_bound_cidrs: the token works only from these source networks (normalised CIDRs).
+   * Kept in the record's metadata as `bound_cidrs`; a child token inherits its parent's.
+   */
+  readonly boundCidrs?: readonly string[];
 }
 
 export interface IssuedToken {
@@ -119,8 +124,13 @@ function checkMeta(meta: Readonly<Record<string, string>> | undefined): Record<s
 
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Reserved metadata key holding a token's bound CIDRs, comma-separated. */
+export const BOUND_CIDRS_META = 'bound_cidrs';
+
 function toPrincipal(record: TokenRecord): Principal {
+  const bound = record.meta[BOUND_CIDRS_META];
   return {
+    boundCidrs: bound ? bound.split(',') : [],
     jti: record.jti,
     accessor: record.accessor,
     subject: record.subject,
@@ -200,6 +210,9 @@ export class TokenService {
     if ((request.env as string) === ALL_ENVIRONMENTS) throw invalidInput("environment '*' is reserved for the root token");
     const policies = normalisePolicies(request.policies);
     const meta = checkMeta(request.meta);
+    delete meta[BOUND_CIDRS_META]; // never caller-supplied: only from boundCidrs below
+    const boundCidrs = request.boundCidrs ?? request.parent?.boundCidrs ?? [];
+    if (boundCidrs.length > 0) meta[BOUND_CIDRS_META] = boundCidrs.join(',');
     if (request.numUses !== undefined && (!Number.isSafeInteger(request.numUses) || request.numUses < 0)) {
       throw invalidInput('numUses must be a non-negative integer');
     }

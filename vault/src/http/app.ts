@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { KeywardError, permissionDenied } from '../core/errors.js';
 import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
 import type { Environment } from '../core/types.js';
+import { sourceAllowed } from '../auth/approle/cidr.js';
 import { envelope } from './envelope.js';
 import { errorReply, toKeywardError } from './error-handler.js';
 import { jsonDepthGuard } from './json-body.js';
@@ -274,6 +275,8 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
         if (!knownEnvs.has(envName)) throw permissionDenied();
         env = envName as Environment;
         if (!principal.isRoot && principal.env !== '*' && principal.env !== env) throw permissionDenied();
+        // token_bound_cidrs hold on every use of the token, not only at login (as in Vault).
+        if (principal.boundCidrs && principal.boundCidrs.length > 0 && !sourceAllowed(principal.boundCidrs, l.sourceAddress)) throw permissionDenied();
       } else if (requestedEnv !== null) {
         env = requestedEnv as Environment;
       }

@@ -22,6 +22,8 @@ export interface RequestPrincipal {
   /** The token's environment, or '*' for a root token. */
   readonly env: string;
   readonly isRoot: boolean;
+  /** Source networks the token may be used from; empty or absent = any. */
+  readonly boundCidrs?: readonly string[];
   readonly issuedAt: Date;
   readonly expiresAt: Date;
 }

@@ -313,6 +313,7 @@ export class AppRoleService {
       throw loginFailed(LOGIN_FAILED, 'source-address-not-allowed');
     }
     const metadata: Record<string, string> = {};
+    let boundCidrs: readonly string[] = role.tokenBoundCidrs;
     if (role.bindSecretId) {
       if (typeof input.secretId !== 'string' || input.secretId === '') throw invalidInput('missing secret_id');
       if (!isValidSecretIdFormat(input.secretId)) throw loginFailed(LOGIN_FAILED, 'malformed-secret-id');
@@ -324,6 +325,8 @@ export class AppRoleService {
       const consumed = await this.deps.store.consumeSecretId(env, role.name, record.accessor, this.deps.clock.now());
       if (consumed.outcome !== 'ok') throw loginFailed(LOGIN_FAILED, `secret-id-${consumed.outcome}`);
       Object.assign(metadata, consumed.record.metadata);
+      // A secret ID's own token_bound_cidrs narrow the role's, as in Vault.
+      if (consumed.record.tokenBoundCidrs.length > 0) boundCidrs = consumed.record.tokenBoundCidrs;
     }
     metadata['role_name'] = role.name;
     const policies = effectivePolicies(role.tokenPolicies, role.tokenNoDefaultPolicy);
@@ -337,6 +340,7 @@ export class AppRoleService {
       policies,
       env,
       meta: metadata,
+      boundCidrs,
       ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
       ...(role.tokenNumUses > 0 ? { numUses: role.tokenNumUses } : {}),
     });

@@ -150,8 +150,10 @@ export function makeRewrapJob(deps: RewrapJobDeps): RewrapJob {
     }
     const items = await source.list(job.env, job.targetVersion, job.cursor, job.batchSize);
     if (items.length === 0) {
-      await jobs.finishJob(job.env, job.keyName, job.targetVersion, 'done', { cursor: job.cursor, done: job.done, failed: job.failed, error: null }, clock.now());
-      return { more: false, job: { ...job, state: 'done' } };
+      // Items re-sealed in a batch whose progress a crash lost are no longer listed; count them as done.
+      const done = Math.min(job.total, Math.max(job.done, job.total - job.failed));
+      await jobs.finishJob(job.env, job.keyName, job.targetVersion, 'done', { cursor: job.cursor, done, failed: job.failed, error: null }, clock.now());
+      return { more: false, job: { ...job, done, state: 'done' } };
     }
     const outcomes = await mapLimit(items, concurrency, async (item): Promise<'moved' | 'gone' | 'failed'> => {
       try {
@@ -195,6 +197,10 @@ export function makeRewrapJob(deps: RewrapJobDeps): RewrapJob {
           if (!(await keys.acquireLease(leaseName(env), deps.holder, clock.now(), leaseTtlMs))) break;
           if (batchDelayMs > 0) await sleep(batchDelayMs, undefined, signal ? { signal } : undefined).catch(() => undefined);
         }
+      } catch (e) {
+        // HSM or store trouble: the cursor did not move; retry the batch after a pause.
+        deps.logger?.warn({ err: e, env }, 'rewrap batch failed; retrying');
+        await sleep(1000, undefined, signal ? { signal } : undefined).catch(() => undefined);
       } finally {
         await keys.releaseLease(leaseName(env), deps.holder).catch(() => undefined);
       }
