@@ -61,7 +61,6 @@ import { lifecycleOptionsFromEnv, wireLifecycle, type LifecycleOptions } from '.
 import { SqliteRewrapJobStore } from './adapters/sqlite/sqlite-rewrap-job-store.js';
 import { wireRewrap } from './usecases/rewrap/wire.js';
 import { rewrapRoutes } from './http/routes/sys/rewrap.js';
-import { AuditHasher } from './audit/hasher.js';
 import { wireIncidentPlaybooks } from './usecases/incidents/wire.js';
 import { incidentPlaybookRoutes } from './http/routes/sys/incident-playbooks.js';
 
@@ -137,8 +136,9 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     const ensureRoot = makeEnsureEnvironmentRoot({ hsm, keys, clock });
     for (const env of environments) await ensureRoot(env);
 
+    const tokenStore = new SqliteTokenStore(db);
     const tokens = new TokenService(
-      { hsm, store: new SqliteTokenStore(db) },
+      { hsm, store: tokenStore },
       { issuer: config.auth.issuer, audience: config.auth.audience, defaultTtlSeconds: config.auth.defaultTtlSeconds, maxTtlSeconds: config.auth.maxTtlSeconds, clock, cacheVerified: config.performance.verifiedTokenCache },
     );
     await tokens.ensureActiveKey();
@@ -180,14 +180,13 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       ...(rewrapDelay && /^\d{1,6}$/.test(rewrapDelay) ? { options: { batchDelayMs: Number(rewrapDelay) } } : {}),
     });
     const lifecycle = wireLifecycle({ hsm, keys, clock, audit: audit.sink, db, environments, logger, usedVersions: rewrap.usedVersions, options: { ...lifecycleOptionsFromEnv(process.env), ...options.lifecycle } });
-    // Playbooks match audit entries by HMAC(accessor): the same HSM key and label as the trail's hasher.
-    const playbookTokens = new SqliteTokenStore(db);
+    // Playbooks match audit entries by HMAC(accessor), exactly as the trail stores them.
     const playbooks = wireIncidentPlaybooks({
       incidents,
       audit: audit.service,
-      hashAccessor: ((h) => (accessor: string) => h.hashAccessor(accessor))(new AuditHasher(hsm)),
+      hashAccessor: (accessor: string) => audit.hasher.hashAccessor(accessor),
       tokens: {
-        listBySubject: (subject) => playbookTokens.listBySubject(subject, 1000),
+        listBySubject: (subject) => tokenStore.listBySubject(subject, 1000),
         lookupAccessor: (accessor) => tokens.lookupAccessor(accessor),
         revokeAccessor: (accessor, reason) => tokens.revokeAccessor(accessor, reason),
         revokeSubject: (subject, reason) => tokens.revokeSubject(subject, reason),

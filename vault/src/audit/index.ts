@@ -50,6 +50,8 @@ export interface AuditModule {
   readonly service: AuditService;
   readonly devices: DeviceRegistry;
   readonly store: AuditStore;
+  /** The trail's HMAC hasher, for callers that must match values as the trail stores them. */
+  readonly hasher: AuditHasher;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -101,6 +103,7 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
     service,
     devices,
     store,
+    hasher,
     start,
     stop: async () => {
       await trail.stop();
