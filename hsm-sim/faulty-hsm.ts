@@ -19,6 +19,7 @@
 import pkcs11js from 'pkcs11js';
 import { toKeywardError } from '../vault/src/adapters/pkcs11/pkcs11-errors.js';
 import type { Hsm, HsmStatus, PublicJwk, RootKeyRef, WrappedKeyRef } from '../vault/src/core/ports/hsm.js';
+import { mulberry32 } from './seeded-random.js';
 
 export const HSM_FAULT_KINDS = ['CKR_DEVICE_ERROR', 'CKR_SESSION_HANDLE_INVALID', 'CKR_TOKEN_NOT_PRESENT'] as const;
 export type HsmFaultKind = (typeof HSM_FAULT_KINDS)[number];
@@ -50,18 +51,6 @@ const CKR: Record<HsmFaultKind, number> = {
   CKR_SESSION_HANDLE_INVALID: pkcs11js.CKR_SESSION_HANDLE_INVALID,
   CKR_TOKEN_NOT_PRESENT: pkcs11js.CKR_TOKEN_NOT_PRESENT,
 };
-
-/** mulberry32: tiny, fast, good enough for fault schedules; deterministic per seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rateFor(rate: PerMethod | undefined, method: HsmMethod): number {
   if (rate === undefined) return 0;

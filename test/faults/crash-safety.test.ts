@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort, startChildServer, type ChildServer } from '../soak/child-server.js';
-import { pickSeed, prng, rawCaller, sleep, type RawCaller } from './support.js';
+import { pickSeed, rawCaller, sleep, type RawCaller } from './support.js';
+import { mulberry32 } from '../../hsm-sim/seeded-random.js';
 
 const SEED = pickSeed();
 const KILLS = 3;
@@ -100,7 +101,7 @@ async function verify(api: RawCaller, acked: Acked): Promise<void> {
 describe('SIGKILL crash safety', () => {
   it(`when the server is killed with SIGKILL ${KILLS} times under concurrent writes, then every acknowledged write survives, key versions stay contiguous and the audit chain verifies`, async () => {
     onTestFailed(() => console.error(`[crash-safety] seed=${SEED} (replay: KEYWARD_FAULT_SEED=${SEED})${current ? `\nlast server output:\n${current.output()}` : ''}`));
-    const rnd = prng(SEED);
+    const rnd = mulberry32(SEED);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-crash-'));
     dirs.push(dataDir);
     const port = await freePort();

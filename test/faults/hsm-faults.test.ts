@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { FaultyHsm } from '../../hsm-sim/faulty-hsm.js';
 import type { Hsm } from '../../vault/src/core/ports/hsm.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
-import { pickSeed, pool, prng, rawCaller, waitFor, type RawCaller, type Reply } from './support.js';
+import { pickSeed, pool, rawCaller, waitFor, type RawCaller, type Reply } from './support.js';
+import { mulberry32 } from '../../hsm-sim/seeded-random.js';
 
 const SEED = pickSeed();
 const CALL_TIMEOUT_MS = 1_000;
@@ -70,7 +71,7 @@ describe('HSM faults against the real server', () => {
     const kvWired = kvProbe.status === 200;
 
     faulty.configure({ failureRate: { seal: 0.25, open: 0.25, generateWrappedKey: 0.3, randomBytes: 0.1, rewrapKey: 0.25 } });
-    const rnd = prng(SEED ^ 0x9e3779b9);
+    const rnd = mulberry32(SEED ^ 0x9e3779b9);
     const acked: Array<{ ciphertext: string; plaintext: string }> = [];
     const ackedSecrets: Array<{ path: string; version: number; value: string }> = [];
     const kvWrites = new Map<string, number>();

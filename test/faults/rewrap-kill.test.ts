@@ -8,86 +8,35 @@
  *
  * Seed: KEYWARD_FAULT_SEED (printed); the default is a fixed constant, so runs repeat.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HttpTransport } from '../../clients/sdk/http-client.js';
+import { mulberry32 } from '../../hsm-sim/seeded-random.js';
+import { restartableChildServer } from '../soak/child-server.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SEED = Number(process.env['KEYWARD_FAULT_SEED'] ?? 20261105);
 const SECRETS = 300;
 const TWICE = 30; // the first 30 secrets get a second version
 const BATCH = 5;
 
-/** mulberry32: a tiny seeded PRNG (never the clock). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-rewrap-kill-'));
-let child: ChildProcess | null = null;
-let port = 0;
+/** The server on one data dir and port across kills; the KEYWARD_* knobs slow the job enough to hit. */
+const server = restartableChildServer({
+  dataDir,
+  logFile: path.join(dataDir, 'server.log'),
+  env: { KEYWARD_TEST_REWRAP_BATCH_DELAY_MS: '30' },
+});
 
 async function startServer(): Promise<{ http: HttpTransport; token: string }> {
-  port = port || (await freePort());
-  const log = fs.openSync(path.join(dataDir, 'server.log'), 'a');
-  child = spawn(process.execPath, ['--import', 'tsx', 'clients/cli/main.ts', 'server', '--dev', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], {
-    cwd: ROOT,
-    env: { ...process.env, KEYWARD_TEST_REWRAP_BATCH_DELAY_MS: '30' },
-    stdio: ['ignore', log, log],
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error(`server did not start; see ${path.join(dataDir, 'server.log')}`);
-    const caFile = path.join(dataDir, 'tls', 'ca.pem');
-    const tokenFile = path.join(dataDir, 'root.token');
-    if (fs.existsSync(caFile) && fs.existsSync(tokenFile)) {
-      const http = new HttpTransport({ address: `https://127.0.0.1:${port}`, caPem: fs.readFileSync(caFile, 'utf8'), timeoutMs: 10_000 });
-      try {
-        const r = await http.request({ method: 'GET', path: '/v1/sys/health' });
-        if (r.status === 200) return { http, token: fs.readFileSync(tokenFile, 'utf8').trim() };
-      } catch {
-        // not listening yet
-      }
-      http.close();
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function kill9(): Promise<void> {
-  const c = child;
-  child = null;
-  if (!c || c.exitCode !== null) return;
-  const exited = new Promise((r) => c.once('exit', r));
-  c.kill('SIGKILL');
-  await exited;
+  const s = await server.start();
+  return { http: new HttpTransport({ address: s.url, caPem: s.caPem, timeoutMs: 10_000 }), token: s.rootToken };
 }
 
 afterAll(async () => {
-  await kill9();
+  await server.kill();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -96,7 +45,7 @@ const valueOf = (i: number, v: number): string => `secret-${i}-v${v}`;
 describe('bulk rewrap survives kill -9', () => {
   it(`when the server is SIGKILLed at a seeded point of the _kv rewrap, then the job resumes after restart, finishes, and no secret version is lost or duplicated (seed ${SEED})`, async () => {
     process.stdout.write(`rewrap-kill seed=${SEED} dataDir=${dataDir}\n`);
-    const rand = prng(SEED);
+    const rand = mulberry32(SEED);
     let { http, token } = await startServer();
     const call = async (method: 'GET' | 'POST', p: string, body?: unknown): Promise<any> => {
       const r = await http.request({ method, path: `/v1${p}`, token, ...(body !== undefined ? { body } : {}) });
@@ -120,7 +69,7 @@ describe('bulk rewrap survives kill -9', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     http.close();
-    await kill9();
+    await server.kill();
     process.stdout.write(`  killed after ≥${killAt}/${total} re-seals\n`);
 
     ({ http, token } = await startServer());
@@ -141,7 +90,7 @@ describe('bulk rewrap survives kill -9', () => {
     }
 
     http.close();
-    await kill9();
+    await server.kill();
     const db = new Database(path.join(dataDir, 'keyward.db'), { readonly: true });
     try {
       const rows = db.prepare("SELECT path, version, key_version FROM kv_versions WHERE env = 'dev' AND path LIKE 'kill/%' ORDER BY path, version").all() as Array<{ path: string; version: number; key_version: number }>;

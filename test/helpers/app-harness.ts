@@ -7,6 +7,10 @@
  * `wrapReply`, when given, is applied after every handler whose request carries X-Vault-Wrap-TTL —
  * the one call the pipeline makes for response wrapping — so wrapping can be tested end to end.
  * One harness per test file (vitest forks pool: PKCS#11 library state is per process).
+ *
+ * `startRootApp` is the lighter variant for route tests that bring their own store and HSM: only the
+ * given routes through the same pipeline, environments dev and prod, every caller authenticated as a
+ * root principal, events to the given audit sink.
  */
 import fs from 'node:fs';
 import type { Server } from 'node:http';
@@ -18,10 +22,10 @@ import { openPkcs11Hsm, type Pkcs11Hsm } from '../../vault/src/adapters/pkcs11/p
 import { closeDatabase, openDatabase, type SqliteConnection } from '../../vault/src/adapters/sqlite/database.js';
 import { SqliteKeyStore } from '../../vault/src/adapters/sqlite/sqlite-key-store.js';
 import { permissionDenied } from '../../vault/src/core/errors.js';
-import type { AuditEvent } from '../../vault/src/core/ports/audit-sink.js';
+import type { AuditEvent, AuditSink } from '../../vault/src/core/ports/audit-sink.js';
 import { systemClock, type Clock } from '../../vault/src/core/ports/clock.js';
 import { parseEnvironment, type Environment } from '../../vault/src/core/types.js';
-import { buildApp } from '../../vault/src/http/app.js';
+import { buildApp, type AppDeps } from '../../vault/src/http/app.js';
 import { rootEvaluator, type PolicyEvaluator } from '../../vault/src/http/pipeline-ports.js';
 import type { Reply, RequestContext, RequestPrincipal, RouteSpec } from '../../vault/src/http/route-spec.js';
 import { makeEnsureEnvironmentRoot } from '../../vault/src/usecases/ensure-environment-root.js';
@@ -58,9 +62,47 @@ export interface AppHarness extends AppHarnessBuild {
   close(): Promise<void>;
 }
 
-function principal(name: string, isRoot: boolean): RequestPrincipal {
+function principal(name: string, isRoot: boolean, policies: string[] = [name]): RequestPrincipal {
   const now = new Date();
-  return { jti: name, accessor: `acc-${name}`, subject: name, authMethod: 'token', role: null, policies: [name], env: '*', isRoot, issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000) };
+  return { jti: name, accessor: `acc-${name}`, subject: name, authMethod: 'token', role: null, policies, env: '*', isRoot, issuedAt: now, expiresAt: new Date(now.getTime() + 3600_000) };
+}
+
+/** buildApp (silent logger) listening on 127.0.0.1 at a free port; `base` ends in /v1. */
+async function listenApp(deps: Omit<AppDeps, 'logger'>): Promise<{ base: string; close(): Promise<void> }> {
+  const app = buildApp({ ...deps, logger: pino({ level: 'silent' }) });
+  let server: Server | undefined;
+  await new Promise<void>((resolve) => {
+    server = app.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    base: `http://127.0.0.1:${(server?.address() as AddressInfo).port}/v1`,
+    close: () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  };
+}
+
+export interface RootAppOptions {
+  readonly routes: readonly RouteSpec[];
+  readonly audit: AuditSink;
+  /** Subject of the root principal every caller authenticates as (shows as the actor). Default 'root'. */
+  readonly subject?: string;
+}
+
+export interface RootApp {
+  /** http://127.0.0.1:<port>/v1 */
+  readonly base: string;
+  close(): Promise<void>;
+}
+
+export async function startRootApp(options: RootAppOptions): Promise<RootApp> {
+  const dev = parseEnvironment('dev');
+  return listenApp({
+    routes: options.routes,
+    authenticator: { authenticate: async () => principal(options.subject ?? 'root', true, ['root']) },
+    authorizer: { forPrincipal: async () => rootEvaluator },
+    audit: options.audit,
+    environments: [dev, parseEnvironment('prod')],
+    defaultEnvironment: dev,
+  });
 }
 
 export async function startAppHarness(options: AppHarnessOptions): Promise<AppHarness> {
@@ -90,7 +132,7 @@ export async function startAppHarness(options: AppHarnessOptions): Promise<AppHa
   }
   const audit: AuditEvent[] = [];
   const principals = options.principals ?? {};
-  const app = buildApp({
+  const listener = await listenApp({
     routes,
     authenticator: {
       authenticate: async (t) => {
@@ -107,13 +149,8 @@ export async function startAppHarness(options: AppHarnessOptions): Promise<AppHa
     },
     environments: [env],
     defaultEnvironment: env,
-    logger: pino({ level: 'silent' }),
   });
-  let server: Server | undefined;
-  await new Promise<void>((resolve) => {
-    server = app.listen(0, '127.0.0.1', () => resolve());
-  });
-  const base = `http://127.0.0.1:${(server?.address() as AddressInfo).port}/v1`;
+  const base = listener.base;
 
   return {
     ...build,
@@ -136,7 +173,7 @@ export async function startAppHarness(options: AppHarnessOptions): Promise<AppHa
       return { status: res.status, json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
     },
     async close() {
-      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await listener.close();
       await hsm.close();
       closeDatabase(db);
       token.cleanup();

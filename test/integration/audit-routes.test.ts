@@ -4,7 +4,6 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -12,15 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryHsm } from '../../hsm-sim/memory-hsm.js';
 import { closeDatabase, openDatabase, type SqliteConnection } from '../../vault/src/adapters/sqlite/database.js';
 import { createAuditTrail, type AuditModule } from '../../vault/src/audit/index.js';
-import type { Environment } from '../../vault/src/core/types.js';
-import { buildApp } from '../../vault/src/http/app.js';
 import { auditRoutes } from '../../vault/src/http/routes/sys/audit-routes.js';
+import { startRootApp, type RootApp } from '../helpers/app-harness.js';
 
 describe('sys/audit* over HTTP', () => {
   let dir: string;
   let db: SqliteConnection;
   let audit: AuditModule;
-  let server: import('node:http').Server;
+  let server: RootApp;
   let base: string;
   const headers = { 'x-vault-token': 'root', 'content-type': 'application/json' };
 
@@ -29,25 +27,12 @@ describe('sys/audit* over HTTP', () => {
     db = await openDatabase({ file: path.join(dir, 'k.db') });
     audit = createAuditTrail({ db, hsm: new MemoryHsm(), logger: pino({ level: 'silent' }), checkpointEvery: 5, checkpointIntervalMs: 0 });
     await audit.start();
-    const now = new Date();
-    const app = buildApp({
-      routes: auditRoutes({ audit: audit.service }),
-      authenticator: {
-        authenticate: async () => ({ jti: 'j', accessor: 'acc-root', subject: 'root', authMethod: 'token', role: null, policies: ['root'], env: '*', isRoot: true, issuedAt: now, expiresAt: new Date(now.getTime() + 3600e3) }),
-      },
-      authorizer: { forPrincipal: async () => ({ evaluate: () => ({ allowed: true, grantingPolicies: ['root'], reason: 'root', mfaMethods: [] }) }) },
-      audit: audit.sink,
-      environments: ['dev', 'prod'] as Environment[],
-      defaultEnvironment: 'dev' as Environment,
-      logger: pino({ level: 'silent' }),
-    });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    server = await startRootApp({ routes: auditRoutes({ audit: audit.service }), audit: audit.sink });
+    base = server.base;
   });
 
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await server.close();
     await audit.stop();
     closeDatabase(db);
     fs.rmSync(dir, { recursive: true, force: true });

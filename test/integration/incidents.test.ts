@@ -7,16 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTransport } from '../../clients/sdk/http-client.js';
 import { runCli } from '../helpers/cli.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
 
 let server: DevServer;
-let http: HttpTransport;
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
 async function call(method: 'GET' | 'POST', p: string, body?: unknown, token?: string | null): Promise<{ status: number; json: any }> {
-  const r = await http.request({ method, path: `/v1${p}`, ...(token === null ? {} : { token: token ?? server.rootToken }), ...(body !== undefined ? { body } : {}) });
+  const r = await server.http.request({ method, path: `/v1${p}`, ...(token === null ? {} : { token: token ?? server.rootToken }), ...(body !== undefined ? { body } : {}) });
   return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined };
 }
 
@@ -30,11 +28,9 @@ const cliEnv = () => ({ VAULT_ADDR: server.url, VAULT_TOKEN: server.rootToken, V
 
 beforeAll(async () => {
   server = await startDevServer();
-  http = new HttpTransport({ address: server.url, caPem: server.caPem });
 }, 120_000);
 
 afterAll(async () => {
-  http?.close();
   await server?.destroy();
 });
 

@@ -6,18 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTransport } from '../../clients/sdk/http-client.js';
 import { knownSchemaVersion, restoreDatabase } from '../../vault/src/lifecycle/backup.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
 
 let server: DevServer;
-let http: HttpTransport;
 
 process.env['KEYWARD_ROOT_RETIRE_GRACE_SECONDS'] = '0';
 process.env['KEYWARD_LIFECYCLE_TICK_SECONDS'] = '3600'; // the test drives the job itself
 
 async function call(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await http.request({ method, path: `/v1${p}`, token: server.rootToken, ...(body !== undefined ? { body } : {}) });
+  const res = await server.http.request({ method, path: `/v1${p}`, token: server.rootToken, ...(body !== undefined ? { body } : {}) });
   return { status: res.status, json: res.body ? JSON.parse(res.body) : undefined };
 }
 
@@ -40,11 +38,9 @@ async function decrypt(name: string, ciphertext: string): Promise<{ status: numb
 
 beforeAll(async () => {
   server = await startDevServer();
-  http = new HttpTransport({ address: server.url, caPem: server.caPem });
 }, 60_000);
 
 afterAll(async () => {
-  http?.close();
   await server?.destroy();
 });
 
@@ -111,7 +107,7 @@ describe('key lifecycle over HTTP', () => {
     expect((await call('POST', '/transit/keys/cfg/config', { version_ttl: '10m' })).status).toBe(REFUSED);
     const ok = await call('POST', '/transit/keys/cfg/config', { auto_rotate_period: '24h', version_ttl: '48h', max_versions: 3 });
     expect(ok.json.data).toMatchObject({ auto_rotate_period: 86400, version_ttl: 172800, max_versions: 3 });
-    const health = await http.request({ method: 'GET', path: '/v1/sys/health' });
+    const health = await server.http.request({ method: 'GET', path: '/v1/sys/health' });
     expect(JSON.parse(health.body).key_lifecycle).toMatchObject({ expiring_versions: 1, expired_latest_versions: 0 });
   });
 });
@@ -159,9 +155,7 @@ describe('backup and restore', () => {
     expect(() => restoreDatabase({ from: dbFile, target: `${dbFile}.x`, knownSchemaVersion: knownSchemaVersion() })).toThrow(/not a Keyward store/);
     expect(() => restoreDatabase({ from: file, target: `${dbFile}.y`, knownSchemaVersion: 1 })).toThrow(/newer/);
     restoreDatabase({ from: file, target: dbFile, knownSchemaVersion: knownSchemaVersion(), force: true });
-    http.close();
     server = await startDevServer({ dataDir: server.dataDir });
-    http = new HttpTransport({ address: server.url, caPem: server.caPem });
     for (const [text, ct] of cts) expect((await decrypt('bk', ct)).text).toBe(text);
   }, 60_000);
 });

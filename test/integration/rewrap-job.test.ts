@@ -6,14 +6,12 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpTransport } from '../../clients/sdk/http-client.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
 
 let server: DevServer;
-let http: HttpTransport;
 
 async function call(method: 'GET' | 'POST', p: string, body?: unknown, opts: { token?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any }> {
-  const r = await http.request({ method, path: `/v1${p}`, token: opts.token ?? server.rootToken, ...(body !== undefined ? { body } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
+  const r = await server.http.request({ method, path: `/v1${p}`, token: opts.token ?? server.rootToken, ...(body !== undefined ? { body } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
   return { status: r.status, json: r.body ? JSON.parse(r.body) : undefined };
 }
 
@@ -39,11 +37,9 @@ function storedKeyVersions(table: 'kv_versions' | 'wrapping_tokens'): number[] {
 
 beforeAll(async () => {
   server = await startDevServer();
-  http = new HttpTransport({ address: server.url, caPem: server.caPem });
 }, 120_000);
 
 afterAll(async () => {
-  http?.close();
   await server?.destroy();
 });
 

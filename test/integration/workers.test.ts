@@ -4,14 +4,12 @@
  * a request (X-Keyward-Worker, only with KEYWARD_EXPOSE_WORKER_ID=1), so each assertion can be made
  * against a chosen worker: round-robin means a few fresh connections reach every worker.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ENTRY } from '../helpers/cli.js';
+import { startChildServer, type ChildServer } from '../soak/child-server.js';
 
 interface Reply {
   status: number;
@@ -19,22 +17,11 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-let child: ChildProcess;
+let server: ChildServer | undefined;
 let dataDir: string;
 let base: string;
 let ca: string;
 let root: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function call(method: string, p: string, token: string | null, body?: unknown): Promise<Reply> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -69,37 +56,15 @@ const data = (r: Reply): Record<string, unknown> => r.body['data'] as Record<str
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-workers-'));
-  const port = await freePort();
-  child = spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, 'server', '--dev', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--workers', '2', '--log-level', 'warn'], {
-    env: { ...process.env, KEYWARD_EXPOSE_WORKER_ID: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/Workers: 2/.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-  base = `https://127.0.0.1:${port}`;
-  ca = fs.readFileSync(path.join(dataDir, 'tls', 'ca.pem'), 'utf8');
-  root = fs.readFileSync(path.join(dataDir, 'root.token'), 'utf8').trim();
+  // Ready once the primary has reported both workers (not merely the first one listening).
+  server = await startChildServer({ dataDir, args: ['--workers', '2'], env: { KEYWARD_EXPOSE_WORKER_ID: '1' }, readyOutput: /Workers: 2/, timeoutMs: 90_000 });
+  base = server.url;
+  ca = server.caPem;
+  root = server.rootToken;
 }, 120_000);
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    await new Promise<void>((resolve) => {
-      child.removeAllListeners('exit');
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  }
+  await server?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 

@@ -1,7 +1,9 @@
 /**
  * Runs the real `keyward server --dev` as a child process (the same binary an operator runs), for
- * crash-safety tests (SIGKILL at a random moment) and the soak. From sources it runs through tsx;
- * compiled into dist/ (npm run soak) it runs dist/clients/cli/main.js.
+ * crash-safety and kill -9 tests, the multi-worker test and the soak. From sources it runs through
+ * tsx; compiled into dist/ (npm run soak) it runs dist/clients/cli/main.js. Ready means: the dev
+ * data dir holds its CA and root token and /v1/sys/health answers 200 (and, when asked, the output
+ * has shown a given line). A restart passes the same dataDir and port (restartableChildServer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,8 +17,25 @@ const COMPILED = import.meta.url.endsWith('.js');
 const REPO_ROOT = COMPILED ? path.resolve(HERE, '..', '..', '..') : path.resolve(HERE, '..', '..');
 const ENTRY = COMPILED ? [path.resolve(HERE, '..', '..', 'clients', 'cli', 'main.js')] : ['--import', 'tsx', path.join(REPO_ROOT, 'clients', 'cli', 'main.ts')];
 
+export interface ChildServerOptions {
+  readonly dataDir: string;
+  /** Default: a free port picked by the OS. Pass the previous one to restart on the same address. */
+  readonly port?: number;
+  /** How long to wait until ready. Default 60 s. */
+  readonly timeoutMs?: number;
+  /** Extra environment on top of this process's (e.g. KEYWARD_* tuning knobs). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Extra `keyward server` arguments (e.g. `['--workers', '2']`). */
+  readonly args?: readonly string[];
+  /** Also append the child's output to this file (it survives the test's failure message). */
+  readonly logFile?: string;
+  /** Not ready until the output has matched this too (e.g. `/Workers: 2/`). */
+  readonly readyOutput?: RegExp;
+}
+
 export interface ChildServer {
   readonly url: string;
+  readonly port: number;
   readonly caPem: string;
   readonly rootToken: string;
   readonly pid: number;
@@ -43,16 +62,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startChildServer(options: { dataDir: string; port?: number; timeoutMs?: number }): Promise<ChildServer> {
+export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
   const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
-    [...ENTRY, 'server', '--dev', '--data-dir', options.dataDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'],
-    { cwd: REPO_ROOT, env: { ...process.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...ENTRY, 'server', '--dev', '--data-dir', options.dataDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', ...(options.args ?? [])],
+    { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
+  let seen = options.readyOutput === undefined;
   const keep = (c: Buffer): void => {
     out = (out + c.toString()).slice(-8192);
+    if (!seen && options.readyOutput?.test(out)) seen = true;
+    if (options.logFile !== undefined) fs.appendFileSync(options.logFile, c);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -69,7 +91,7 @@ export async function startChildServer(options: { dataDir: string; port?: number
       child.kill('SIGKILL');
       throw new Error(`keyward server not ready in time:\n${out}`);
     }
-    if (fs.existsSync(caFile) && fs.existsSync(path.join(options.dataDir, 'root.token'))) {
+    if (seen && fs.existsSync(caFile) && fs.existsSync(path.join(options.dataDir, 'root.token'))) {
       const transport = new HttpTransport({ address: url, caPem: fs.readFileSync(caFile, 'utf8'), timeoutMs: 2_000 });
       try {
         const res = await transport.request({ method: 'GET', path: '/v1/sys/health' });
@@ -88,6 +110,7 @@ export async function startChildServer(options: { dataDir: string; port?: number
   };
   return {
     url,
+    port,
     caPem: fs.readFileSync(caFile, 'utf8'),
     rootToken: fs.readFileSync(path.join(options.dataDir, 'root.token'), 'utf8').trim(),
     pid: child.pid as number,
@@ -96,5 +119,30 @@ export async function startChildServer(options: { dataDir: string; port?: number
     output: () => out,
     kill: () => signal('SIGKILL'),
     stop: () => signal('SIGTERM'),
+  };
+}
+
+/** One data dir served by successive children, as a kill -9 test needs. */
+export interface RestartableChildServer {
+  /** Start a child on the data dir, on the same port every time (picked at the first start). */
+  start(): Promise<ChildServer>;
+  /** SIGKILL the running child, if any. */
+  kill(): Promise<void>;
+}
+
+export function restartableChildServer(options: Omit<ChildServerOptions, 'port'>): RestartableChildServer {
+  let current: ChildServer | null = null;
+  let port: number | undefined;
+  return {
+    async start() {
+      current = await startChildServer({ ...options, port });
+      port = current.port;
+      return current;
+    },
+    async kill() {
+      const c = current;
+      current = null;
+      await c?.kill();
+    },
   };
 }

@@ -29,7 +29,7 @@ describe('TokenService: issue and verify', () => {
     const p = await service.verify(issued.token, { env: PROD });
     expect(p).toEqual({
       jti: issued.jti, accessor: issued.accessor, subject: 'app-1', authMethod: 'approle', role: 'web', policies: ['a', 'b'],
-      env: 'prod', issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, isRoot: false,
+      env: 'prod', issuedAt: issued.issuedAt, expiresAt: issued.expiresAt, isRoot: false, boundCidrs: [],
     });
   });
 

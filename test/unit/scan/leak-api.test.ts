@@ -2,9 +2,6 @@
  * The server side of `keyward scan --revoke`, in process through the real pipeline (root principal):
  * POST auth/approle/secret-id/revoke-leaked and the sys/incidents API on SQLite.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryHsm } from '../../../hsm-sim/memory-hsm.js';
 import { closeDatabase, openDatabase, type SqliteConnection } from '../../../vault/src/adapters/sqlite/database.js';
@@ -12,16 +9,15 @@ import { SqliteIdentityStore } from '../../../vault/src/adapters/sqlite/sqlite-i
 import { SqliteIncidentStore } from '../../../vault/src/adapters/sqlite/sqlite-incident-store.js';
 import { AppRoleService } from '../../../vault/src/auth/approle/approle-service.js';
 import type { AuditEvent } from '../../../vault/src/core/ports/audit-sink.js';
-import type { Environment } from '../../../vault/src/core/types.js';
-import { buildApp } from '../../../vault/src/http/app.js';
 import { approleLeakRoutes } from '../../../vault/src/http/routes/auth/approle-leak.js';
 import { approleRoutes } from '../../../vault/src/http/routes/auth/approle.js';
 import { incidentRoutes } from '../../../vault/src/http/routes/sys/incidents.js';
+import { startRootApp, type RootApp } from '../../helpers/app-harness.js';
 import { secretId as randomSecretId } from './fixtures.js';
 
 describe('leak response API', () => {
   let db: SqliteConnection;
-  let server: Server;
+  let server: RootApp;
   let base: string;
   const audit: AuditEvent[] = [];
   const headers = (env = 'prod'): Record<string, string> => ({ 'x-vault-token': 'root', 'content-type': 'application/json', 'x-vault-namespace': env });
@@ -38,25 +34,16 @@ describe('leak response API', () => {
       clock,
     });
     await approle.init();
-    const now = new Date();
-    const app = buildApp({
+    server = await startRootApp({
       routes: [...approleRoutes({ approle }), ...approleLeakRoutes({ approle }), ...incidentRoutes({ store: new SqliteIncidentStore(db), clock })],
-      authenticator: {
-        authenticate: async () => ({ jti: 'j', accessor: 'acc-root', subject: 'security-bot', authMethod: 'token', role: null, policies: ['root'], env: '*', isRoot: true, issuedAt: now, expiresAt: new Date(now.getTime() + 3600e3) }),
-      },
-      authorizer: { forPrincipal: async () => ({ evaluate: () => ({ allowed: true, grantingPolicies: ['root'], reason: 'root', mfaMethods: [] }) }) },
       audit: { record: async (e) => void audit.push(e) },
-      environments: ['dev', 'prod'] as Environment[],
-      defaultEnvironment: 'dev' as Environment,
-      logger: pino({ level: 'silent' }),
+      subject: 'security-bot',
     });
-    server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    base = server.base;
   });
 
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await server.close();
     closeDatabase(db);
   });
 

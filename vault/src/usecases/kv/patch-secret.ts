@@ -5,14 +5,15 @@
  * Invariants:
  * - A missing secret, or a current version that is deleted or destroyed, is a 404 (nothing to patch).
  * - The merge is applied to exactly the version it read: the new version is committed only if it is
- *   still current+1 (else re-read, re-merge, re-seal), so a concurrent write is never lost.
+ *   still current+1 (else re-read, re-merge, re-seal: writeNextVersion), so a concurrent write is
+ *   never lost.
  * - An explicit cas is honoured by the store as for writeSecret.
  */
-import { KeywardError, invalidInput, notFound } from '../../core/errors.js';
+import { invalidInput, notFound } from '../../core/errors.js';
 import type { Environment, SecretPath } from '../../core/types.js';
 import type { ReadSecret } from './read-secret.js';
-import { MAX_WRITE_ATTEMPTS, versionBinding, type KvDeps } from './shared.js';
-import type { WriteSecretResult } from './write-secret.js';
+import type { KvDeps } from './shared.js';
+import { writeNextVersion, type WriteSecretResult } from './write-secret.js';
 
 export interface PatchSecretInput {
   readonly env: Environment;
@@ -39,25 +40,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 export function makePatchSecret(deps: Pick<KvDeps, 'secrets' | 'sealer' | 'clock'> & { readonly readSecret: ReadSecret }): PatchSecret {
   return async ({ env, path, patch, cas }) => {
     if (!isObject(patch)) throw invalidInput('no data provided');
-    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    return writeNextVersion(deps, { env, path, cas }, async () => {
       const current = await deps.readSecret({ env, path });
       if (current.status !== 'ok') throw notFound('');
-      const merged = mergePatch(current.data, patch);
-      const version = current.version.version + 1;
-      const sealed = await deps.sealer.seal(env, versionBinding(env, path, version), Buffer.from(JSON.stringify(merged), 'utf8'));
-      const r = await deps.secrets.putVersion({
-        env,
-        path,
-        version,
-        sealedValue: sealed.envelope,
-        keyVersion: sealed.keyVersion,
-        rootTerm: sealed.rootTerm,
-        createdAt: deps.clock.now(),
-        // `version` = (version read) + 1 is itself the guard: the store refuses it as stale if anyone wrote since.
-        ...(cas !== undefined ? { cas } : {}),
-      });
-      if (r.ok) return { metadata: r.metadata, version: r.version };
-    }
-    throw new KeywardError('ERR_INTERNAL', 'too many concurrent writes to one secret', { retryAfterSeconds: 1 });
+      return { version: current.version.version + 1, value: mergePatch(current.data, patch) };
+    });
   };
 }

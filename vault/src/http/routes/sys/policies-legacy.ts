@@ -8,11 +8,10 @@ import { invalidInput, notFound } from '../../../core/errors.js';
 import type { PolicyAdmin } from '../../../usecases/policy-admin.js';
 import type { RouteSpec } from '../../route-spec.js';
 import { parseInput } from '../../schema.js';
-import { auditPolicyChange, authorOf } from './policy-audit.js';
+import { auditPolicyChange, authorOf, deletePolicyHandler, nameOf } from './policy-audit.js';
 import { topLevelReply } from './vault-compat.js';
 
 const writeBody = z.object({ policy: z.string().optional(), rules: z.string().optional() });
-const nameOf = (params: Record<string, unknown>): string => String(params['name'] ?? '');
 
 export function legacyPolicyRoutes(deps: { readonly admin: PolicyAdmin }): RouteSpec[] {
   return [
@@ -48,15 +47,6 @@ export function legacyPolicyRoutes(deps: { readonly admin: PolicyAdmin }): Route
         return { status: 204 };
       },
     },
-    {
-      method: 'DELETE',
-      path: '/sys/policy/:name',
-      operation: 'sys.policy.delete',
-      handler: async (req, ctx) => {
-        const name = nameOf(req.params);
-        auditPolicyChange(ctx, 'delete', name, await deps.admin.remove(ctx.env, name, authorOf(ctx)));
-        return { status: 204 };
-      },
-    },
+    { method: 'DELETE', path: '/sys/policy/:name', operation: 'sys.policy.delete', handler: deletePolicyHandler(deps.admin) },
   ];
 }

@@ -12,7 +12,7 @@ import type { RouteSpec } from '../../route-spec.js';
 import { parseInput, vInt } from '../../schema.js';
 import { legacyPolicyRoutes } from './policies-legacy.js';
 import { policyLintRoutes } from './policies-lint.js';
-import { auditPolicyChange, authorOf } from './policy-audit.js';
+import { auditPolicyChange, authorOf, deletePolicyHandler, nameOf } from './policy-audit.js';
 
 export interface PolicyRouteDeps {
   readonly admin: PolicyAdmin;
@@ -22,7 +22,6 @@ export interface PolicyRouteDeps {
 
 const writeBody = z.object({ policy: z.string() });
 const diffQuery = z.object({ from: vInt.pipe(z.number().min(0)), to: vInt.pipe(z.number().min(0)) });
-const nameOf = (params: Record<string, unknown>): string => String(params['name'] ?? '');
 
 export function aclPolicyRoutes(deps: Pick<PolicyRouteDeps, 'admin'>): RouteSpec[] {
   const write: RouteSpec['handler'] = async (req, ctx) => {
@@ -49,16 +48,7 @@ export function aclPolicyRoutes(deps: Pick<PolicyRouteDeps, 'admin'>): RouteSpec
       },
     },
     { method: ['POST', 'PUT'], path: '/sys/policies/acl/:name', operation: 'sys.policies.write', handler: write },
-    {
-      method: 'DELETE',
-      path: '/sys/policies/acl/:name',
-      operation: 'sys.policies.delete',
-      handler: async (req, ctx) => {
-        const name = nameOf(req.params);
-        auditPolicyChange(ctx, 'delete', name, await deps.admin.remove(ctx.env, name, authorOf(ctx)));
-        return { status: 204 };
-      },
-    },
+    { method: 'DELETE', path: '/sys/policies/acl/:name', operation: 'sys.policies.delete', handler: deletePolicyHandler(deps.admin) },
     {
       method: 'GET',
       path: '/sys/policies/acl/:name/history',

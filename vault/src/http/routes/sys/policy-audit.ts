@@ -1,6 +1,10 @@
-/** What a policy change adds to its audit entry: name, new version and a one-line-per-path diff summary. */
-import type { PolicyChange } from '../../../usecases/policy-admin.js';
-import type { RequestContext } from '../../route-spec.js';
+/**
+ * What a policy change adds to its audit entry: name, new version and a one-line-per-path diff summary;
+ * plus the pieces both policy APIs (`sys/policies/acl` and the older `sys/policy`) share: the name
+ * from the path and the audited DELETE handler.
+ */
+import type { PolicyAdmin, PolicyChange } from '../../../usecases/policy-admin.js';
+import type { RequestContext, RouteSpec } from '../../route-spec.js';
 
 const MAX_SUMMARY_LINES = 50;
 
@@ -15,3 +19,14 @@ export function auditPolicyChange(ctx: RequestContext, action: 'write' | 'delete
 }
 
 export const authorOf = (ctx: RequestContext): string => ctx.principal?.subject ?? 'unknown';
+
+export const nameOf = (params: Record<string, unknown>): string => String(params['name'] ?? '');
+
+/** DELETE of a policy by name (either API): removed as the caller, the change annotated; 204. */
+export function deletePolicyHandler(admin: Pick<PolicyAdmin, 'remove'>): RouteSpec['handler'] {
+  return async (req, ctx) => {
+    const name = nameOf(req.params);
+    auditPolicyChange(ctx, 'delete', name, await admin.remove(ctx.env, name, authorOf(ctx)));
+    return { status: 204 };
+  };
+}

@@ -1,13 +1,13 @@
 /**
- * Shared pieces of the transit routes: the key name from the path, Vault's key-read shape, and the batch
- * status rule. Encoding only; every decision is in the use cases and core/keyring.ts.
+ * Shared pieces of the transit routes: the key name from the path, Vault's key-read shape, the batch
+ * status rule and the ciphertext reply of encrypt and rewrap. Encoding only; every decision is in the use cases and core/keyring.ts.
  */
 import type { Request } from 'express';
 import { z } from 'zod';
 import { invalidInput } from '../../../core/errors.js';
 import type { TransitKeyRecord } from '../../../core/ports/key-store.js';
 import { parseKeyName, type KeyName } from '../../../core/types.js';
-import type { RequestContext } from '../../route-spec.js';
+import type { Reply, RequestContext } from '../../route-spec.js';
 import { vInt } from '../../schema.js';
 
 export function keyNameOf(req: Request, ctx: RequestContext): KeyName {
@@ -54,6 +54,30 @@ export function batchStatus(items: ReadonlyArray<{ readonly ok: boolean }>, part
   if (failed === 0) return undefined;
   if (failed === items.length) return 400;
   return partialCode ?? 400;
+}
+
+/** One encrypt or rewrap item as the use cases answer it. */
+export type SealedItem = ({ readonly ok: true; readonly ciphertext: string; readonly keyVersion: number } | { readonly ok: false; readonly error: Error }) & {
+  readonly reference: string;
+};
+
+/**
+ * Vault's answer to encrypt and rewrap: a single item answers its ciphertext (its failure is thrown,
+ * so it answers as any error); a batch answers `batch_results` in input order, each item's error
+ * in its place, with the batch status rule.
+ */
+export function ciphertextReply(ctx: RequestContext, items: readonly SealedItem[], isBatch: boolean, partialCode: number | undefined): Reply {
+  if (!isBatch) {
+    const one = items[0];
+    if (!one?.ok) throw one?.error;
+    ctx.audit.keyVersion = one.keyVersion;
+    return { data: { ciphertext: one.ciphertext, key_version: one.keyVersion } };
+  }
+  ctx.audit.details['batch_size'] = items.length;
+  const batch_results = items.map((i) =>
+    i.ok ? { ciphertext: i.ciphertext, key_version: i.keyVersion, reference: i.reference } : { error: i.error.message, reference: i.reference },
+  );
+  return { status: batchStatus(items, partialCode), data: { batch_results } };
 }
 
 /** The body must name a batch or a single item; Vault clients send `plaintext: null` beside a batch. */

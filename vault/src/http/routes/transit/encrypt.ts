@@ -7,7 +7,7 @@ import type { Encrypt } from '../../../usecases/transit/index.js';
 import { permissionDenied } from '../../../core/errors.js';
 import type { RouteSpec } from '../../route-spec.js';
 import { parseInput, vBool, vInt } from '../../schema.js';
-import { batchOrSingle, batchStatus, keyNameOf, optString, vStatusCode } from './common.js';
+import { batchOrSingle, ciphertextReply, keyNameOf, optString, vStatusCode } from './common.js';
 
 const item = z.object({
   plaintext: z.string(),
@@ -61,17 +61,7 @@ export function encryptRoutes(deps: { encrypt: Encrypt }): RouteSpec[] {
         });
         // Granted `create` only: the key must have been created by this very call (Vault's existence check).
         if (ctx.capability === 'create' && !r.created) throw permissionDenied();
-        if (!isBatch) {
-          const one = r.items[0];
-          if (!one?.ok) throw one?.error;
-          ctx.audit.keyVersion = one.keyVersion;
-          return { data: { ciphertext: one.ciphertext, key_version: one.keyVersion } };
-        }
-        ctx.audit.details['batch_size'] = r.items.length;
-        const batch_results = r.items.map((i) =>
-          i.ok ? { ciphertext: i.ciphertext, key_version: i.keyVersion, reference: i.reference } : { error: i.error.message, reference: i.reference },
-        );
-        return { status: batchStatus(r.items, b.partial_failure_response_code), data: { batch_results } };
+        return ciphertextReply(ctx, r.items, isBatch, b.partial_failure_response_code);
       },
     },
   ];

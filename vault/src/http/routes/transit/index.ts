@@ -9,14 +9,16 @@ import { keyRoutes } from './keys.js';
 import { transitLifecycleRoutes, type TransitLifecycleDeps } from './lifecycle.js';
 import { rewrapRoutes } from './rewrap.js';
 
-export type TransitRouteDeps = TransitUseCases & { readonly lifecycle?: Omit<TransitLifecycleDeps, 'updateKeyConfig' | 'readKey'> };
+export type TransitRouteDeps = TransitUseCases & { readonly lifecycle?: Omit<TransitLifecycleDeps, 'readKey'> };
 
 export function transitRoutes(deps: TransitRouteDeps): RouteSpec[] {
-  const base = [...keyRoutes(deps), ...keyAdminRoutes(deps), ...encryptRoutes(deps), ...decryptRoutes(deps), ...rewrapRoutes(deps), ...dataKeyRoutes(deps)];
+  // With the lifecycle wired, the config route also takes max_versions and version_ttl.
+  const keyAdmin = keyAdminRoutes(deps, { lifecycle: deps.lifecycle !== undefined });
+  const base = [...keyRoutes(deps), ...keyAdmin, ...encryptRoutes(deps), ...decryptRoutes(deps), ...rewrapRoutes(deps), ...dataKeyRoutes(deps)];
   if (!deps.lifecycle) return base;
-  // With the lifecycle wired, its DELETE (pending deletion) and config (max_versions, version_ttl)
-  // replace the plain Vault ones of the same method and path.
-  const lifecycle = transitLifecycleRoutes({ ...deps.lifecycle, updateKeyConfig: deps.updateKeyConfig, readKey: deps.readKey });
+  // With the lifecycle wired, its DELETE (pending deletion) replaces the plain Vault one of the same
+  // method and path.
+  const lifecycle = transitLifecycleRoutes({ ...deps.lifecycle, readKey: deps.readKey });
   const replaced = new Set(lifecycle.map((r) => `${String(r.method)} ${r.path}`));
   return [...base.filter((r) => !replaced.has(`${String(r.method)} ${r.path}`)), ...lifecycle];
 }

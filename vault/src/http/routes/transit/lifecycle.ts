@@ -3,10 +3,11 @@
  *   POST transit/keys/:name/{disable,enable,compromise,schedule-deletion,cancel-deletion}
  *   POST transit/keys/:name/versions/:version/{disable,enable,compromise,destroy}
  *   GET  transit/keys/:name/lifecycle            (state, deadline, per-version states and expiry)
- * and Keyward's versions of two Vault routes (they replace the plain ones in index.ts):
+ * and Keyward's version of Vault's DELETE (it replaces the plain one in index.ts):
  *   DELETE transit/keys/:name        → pending_deletion (default window), or destroyed with
  *                                      `?immediate=true`, which needs `sudo` on the path
- *   POST   transit/keys/:name/config → Vault's fields plus `max_versions` and `version_ttl`
+ * (POST transit/keys/:name/config takes `max_versions` and `version_ttl` too when the lifecycle is
+ * wired: key-admin.ts, answering with `lifecycleKeyData`.)
  * Every transition is annotated into the request's audit entry (from, to, reason, deadline).
  */
 import type { Request } from 'express';
@@ -16,16 +17,15 @@ import { versionExpiresAt } from '../../../core/keyring.js';
 import type { TransitKeyRecord } from '../../../core/ports/key-store.js';
 import { parseKeyVersion } from '../../../core/types.js';
 import type { DeleteKeyLifecycle, TransitionKey, TransitionVersion } from '../../../usecases/lifecycle/key-transitions.js';
-import type { ReadKey, UpdateKeyConfig } from '../../../usecases/transit/index.js';
+import type { ReadKey } from '../../../usecases/transit/index.js';
 import type { RouteSpec } from '../../route-spec.js';
-import { parseInput, vBool, vDuration, vInt } from '../../schema.js';
+import { parseInput, vInt } from '../../schema.js';
 import { keyData, keyNameOf } from './common.js';
 
 export interface TransitLifecycleDeps {
   readonly transitionKey: TransitionKey;
   readonly transitionVersion: TransitionVersion;
   readonly deleteKey: DeleteKeyLifecycle;
-  readonly updateKeyConfig: UpdateKeyConfig;
   readonly readKey: ReadKey;
 }
 
@@ -54,16 +54,6 @@ export function wantsImmediate(req: Request): boolean {
   return typeof raw === 'string' && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw);
 }
 
-const configBody = z.object({
-  min_decryption_version: vInt.optional(),
-  min_encryption_version: vInt.optional(),
-  deletion_allowed: vBool.optional(),
-  exportable: vBool.optional(),
-  allow_plaintext_backup: vBool.optional(),
-  auto_rotate_period: vDuration.optional(),
-  max_versions: vInt.optional(),
-  version_ttl: vDuration.optional(),
-});
 const compromiseBody = z.object({ reason: z.string().trim().min(1).max(1024) });
 const scheduleBody = z.object({ pending_window_days: vInt.optional() });
 const deleteQuery = z.object({ pending_window_days: vInt.optional() }).passthrough();
@@ -132,31 +122,6 @@ export function transitLifecycleRoutes(deps: TransitLifecycleDeps): RouteSpec[] 
         const r = await deps.deleteKey({ env: ctx.env, name, immediate, ...(q.pending_window_days !== undefined ? { pendingWindowDays: q.pending_window_days } : {}) });
         Object.assign(ctx.audit.details, { from: r.from, to: r.to, immediate, ...(r.deletionDeadline ? { deletion_deadline: r.deletionDeadline.toISOString() } : {}) });
         return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/transit/keys/:name/config',
-      operation: 'transit.keys.config',
-      handler: async (req, ctx) => {
-        const name = keyNameOf(req, ctx);
-        const b = parseInput(configBody, req.body);
-        const key = await deps.updateKeyConfig({
-          env: ctx.env,
-          name,
-          patch: {
-            minDecryptionVersion: b.min_decryption_version,
-            minEncryptionVersion: b.min_encryption_version,
-            deletionAllowed: b.deletion_allowed,
-            exportable: b.exportable,
-            allowPlaintextBackup: b.allow_plaintext_backup,
-            autoRotatePeriodSeconds: b.auto_rotate_period,
-            maxVersions: b.max_versions,
-            versionTtlSeconds: b.version_ttl,
-          },
-        });
-        ctx.audit.details['changed'] = Object.keys(b).filter((k) => b[k as keyof typeof b] !== undefined);
-        return { data: lifecycleKeyData(key) };
       },
     },
   ];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Rewrap } from '../../../usecases/transit/index.js';
 import type { RouteSpec } from '../../route-spec.js';
 import { parseInput, vInt } from '../../schema.js';
-import { batchOrSingle, batchStatus, keyNameOf, optString, vStatusCode } from './common.js';
+import { batchOrSingle, ciphertextReply, keyNameOf, optString, vStatusCode } from './common.js';
 
 const item = z.object({
   ciphertext: z.string(),
@@ -48,17 +48,7 @@ export function rewrapRoutes(deps: { rewrap: Rewrap }): RouteSpec[] {
             reference: i.reference,
           })),
         });
-        if (!isBatch) {
-          const one = r.items[0];
-          if (!one?.ok) throw one?.error;
-          ctx.audit.keyVersion = one.keyVersion;
-          return { data: { ciphertext: one.ciphertext, key_version: one.keyVersion } };
-        }
-        ctx.audit.details['batch_size'] = r.items.length;
-        const batch_results = r.items.map((i) =>
-          i.ok ? { ciphertext: i.ciphertext, key_version: i.keyVersion, reference: i.reference } : { error: i.error.message, reference: i.reference },
-        );
-        return { status: batchStatus(r.items, b.partial_failure_response_code), data: { batch_results } };
+        return ciphertextReply(ctx, r.items, isBatch, b.partial_failure_response_code);
       },
     },
   ];
