@@ -22,8 +22,6 @@ async function call(method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 // ERR_CONFLICT answers 400, as Vault does for state refusals (vault/src/http/error-handler.ts).
 const REFUSED = 400;
-/** The data path reads key records through a cache (performance.keyRecordCacheTtlMs, default 1 s). */
-const settle = (): Promise<void> => new Promise((res) => setTimeout(res, 1100));
 
 async function encrypt(name: string, text: string): Promise<string> {
   const r = await call('POST', `/transit/encrypt/${name}`, { plaintext: b64(text) });
@@ -48,11 +46,9 @@ describe('key lifecycle over HTTP', () => {
   it('when a key is disabled, then it neither encrypts nor decrypts until enabled; enabling a destroyed key is refused', async () => {
     const ct = await encrypt('life', 'hello');
     expect((await call('POST', '/transit/keys/life/disable')).json.data.state).toBe('disabled');
-    await settle();
     expect((await call('POST', '/transit/encrypt/life', { plaintext: b64('x') })).status).toBe(REFUSED);
     expect((await decrypt('life', ct)).status).toBe(REFUSED);
     expect((await call('POST', '/transit/keys/life/enable')).json.data.state).toBe('active');
-    await settle();
     expect((await decrypt('life', ct)).text).toBe('hello');
     await call('POST', '/transit/keys/life/config', { deletion_allowed: true });
     expect((await call('DELETE', '/transit/keys/life?immediate=true')).status).toBe(204);
@@ -66,7 +62,6 @@ describe('key lifecycle over HTTP', () => {
     const ct = await encrypt('comp', 'secret');
     expect((await call('POST', '/transit/keys/comp/compromise', {})).status).toBe(REFUSED); // reason required
     expect((await call('POST', '/transit/keys/comp/compromise', { reason: 'leaked in a log' })).json.data.state).toBe('compromised');
-    await settle();
     expect((await call('POST', '/transit/encrypt/comp', { plaintext: b64('x') })).status).toBe(REFUSED);
     expect((await decrypt('comp', ct)).status).toBe(REFUSED);
     await call('POST', '/transit/keys/comp/rotate');
@@ -93,7 +88,6 @@ describe('key lifecycle over HTTP', () => {
     await call('POST', '/transit/keys/ver/rotate');
     const v2 = await encrypt('ver', 'two');
     expect((await call('POST', '/transit/keys/ver/versions/1/disable')).status).toBe(200);
-    await settle();
     expect((await decrypt('ver', v1)).status).toBe(REFUSED);
     expect((await decrypt('ver', v2)).text).toBe('two');
     expect((await call('POST', '/transit/keys/ver/versions/2/destroy')).status).toBe(REFUSED); // latest
@@ -131,7 +125,7 @@ describe('root key rotation over HTTP', () => {
     }
     expect(status.term).toBe(2);
     expect(status.rotation.done).toBe(status.rotation.total);
-    await settle(); // grace 0 destroys the old root at once; records cached before the re-wrap name it
+    // No wait: the re-wrap writes through the process's key-record cache, which it invalidates.
     for (const [k, text, ct] of cts) expect(await decrypt(k, ct)).toEqual({ status: 200, text });
     // Grace 0: the job destroyed the retired root right after re-wrapping.
     expect(status.terms.map((t: { term: number; state: string }) => [t.term, t.state])).toEqual([[1, 'destroyed'], [2, 'active']]);

@@ -53,6 +53,7 @@ import { SqliteSecretStore } from './adapters/sqlite/sqlite-secret-store.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { makeEnsureEnvironmentRoot } from './usecases/ensure-environment-root.js';
 import { makeTransitUseCases, type TransitPerformanceOptions } from './usecases/transit/wire.js';
+import { makeKeyRecordCache } from './usecases/transit/key-cache.js';
 import { makeDekCachePolicy } from './usecases/transit/dek-cache-policy.js';
 import { DekCache } from './core/dek-cache.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -122,7 +123,10 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     });
     closers.push(() => pkcs11.close());
 
-    const keys = new SqliteKeyStore(db);
+    // One key-record cache for the process: every module writes keys through its store, so any
+    // write (rotation, lifecycle transition, root re-wrap) invalidates what encrypt/decrypt read.
+    const recordCache = makeKeyRecordCache(new SqliteKeyStore(db), { ttlMs: config.performance.keyRecordCacheTtlMs });
+    const keys = recordCache.store;
     // Observability records through the audit trail, which itself uses the (instrumented) HSM:
     // the audit reference is filled in once the trail exists; nothing records before that.
     let auditSink: AuditSink | null = null;
@@ -163,7 +167,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     auditSink = audit.sink;
     closers.push(() => audit.stop());
 
-    const transit = makeTransitUseCases({ hsm, keys, clock }, transitPerformance(config));
+    const transit = makeTransitUseCases({ hsm, keys, clock, recordCache }, transitPerformance(config));
     const secretStore = new SqliteSecretStore(db);
     const incidents = new SqliteIncidentStore(db);
     const wrapping = makeWrappingUseCases({ hsm, keys, store: secretStore, clock });

@@ -14,7 +14,7 @@ import { makeRotateKey, type RotateKey } from './rotate-key.js';
 import { makeTrimKey, type TrimKey } from './trim-key.js';
 import { makeUpdateKeyConfig, type UpdateKeyConfig } from './update-key-config.js';
 import type { DekCachePolicy } from './dek-cache-policy.js';
-import { makeKeyRecordCache } from './key-cache.js';
+import { makeKeyRecordCache, type KeyRecordCache } from './key-cache.js';
 
 /** Performance levers for the data path (config `performance`); both default to off here. */
 export interface TransitPerformanceOptions {
@@ -38,12 +38,22 @@ export interface TransitUseCases {
 }
 
 export function makeTransitUseCases(
-  deps: { readonly hsm: Hsm; readonly keys: KeyStore; readonly clock: Clock },
+  deps: {
+    readonly hsm: Hsm;
+    readonly keys: KeyStore;
+    readonly clock: Clock;
+    /**
+     * The composition root's record cache, when other modules (lifecycle, KV, rewrap) write keys
+     * too: they must write through `recordCache.store` so their writes invalidate what the data
+     * path reads. Without it, one is made here around `keys`.
+     */
+    readonly recordCache?: KeyRecordCache;
+  },
   performance: TransitPerformanceOptions = {},
 ): TransitUseCases {
   const { hsm, clock } = deps;
   // Every use case writes through `keys`, whose writes empty the record cache the data path reads.
-  const recordCache = makeKeyRecordCache(deps.keys, { ttlMs: performance.keyRecordCacheTtlMs ?? 0 });
+  const recordCache = deps.recordCache ?? makeKeyRecordCache(deps.keys, { ttlMs: performance.keyRecordCacheTtlMs ?? 0 });
   const keys = recordCache.store;
   const dataKeys = recordCache.reader;
   const dekCache = performance.dekCache;
