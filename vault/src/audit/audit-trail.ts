@@ -2,11 +2,19 @@
  * AuditTrail: the fail-closed AuditSink.
  *
  * `record(event)` HMACs the event's sensitive values in the HSM, queues the body and resolves only
- * after the batch holding it committed (BEGIN IMMEDIATE, synchronous=FULL): durable before the
- * pipeline acts. Group commit: every record arriving within `groupCommitMs` (default 2 ms; 0 =
- * the same tick) shares one transaction, up to `maxBatch` entries. If the HSM or the write fails,
- * every waiter of that batch rejects with ERR_AUDIT_UNAVAILABLE (retry after 1 s) and the pipeline
- * answers 503 without performing the operation.
+ * after the batch holding it committed (BEGIN IMMEDIATE, synchronous=FULL, by the AuditWriter —
+ * normally a worker thread, so the commit does not block the event loop): durable before the
+ * pipeline acts.
+ *
+ * Adaptive group commit: when no batch is being committed, what is queued goes to the writer on
+ * the next turn of the event loop (setImmediate: the records of one tick share a transaction; an
+ * optional `groupCommitMs` > 0 waits that long instead); while a batch is being committed, new
+ * records queue and all of them (up to `maxBatch`) form the next batch when the commit is
+ * acknowledged. One batch is in flight at a time, so batches commit in order and the queue is the
+ * only place records wait.
+ *
+ * If the HSM or the write fails, every waiter of that batch rejects with ERR_AUDIT_UNAVAILABLE
+ * (retry after 1 s) and the pipeline answers 503 without performing the operation.
  *
  * After commit: devices receive the lines (waiters also wait for them when a device is marked
  * fail_closed), and the checkpointer is told the new head.
@@ -14,13 +22,12 @@
 import type { Logger } from 'pino';
 import { KeywardError } from '../core/errors.js';
 import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
-import type { AuditStore } from './audit-store.js';
 import type { Checkpointer } from './checkpointer.js';
 import type { DeviceRegistry } from './devices/device-registry.js';
 import { buildBody, type UnsealedBody } from './entry-builder.js';
 import type { AuditHasher } from './hasher.js';
-import { sealBatch } from './seal.js';
 import type { StoredAuditEntry } from './types.js';
+import type { AuditWriter } from './writer/audit-writer.js';
 
 export const auditUnavailable = (cause?: unknown): KeywardError =>
   new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable', { retryAfterSeconds: 1, ...(cause !== undefined ? { cause } : {}) });
@@ -46,6 +53,8 @@ export interface AuditTrailOptions {
 export class AuditTrail implements AuditSink {
   private pending: Waiter[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** The batch the writer is committing (at most one). */
+  private committing: Promise<void> | null = null;
   private stopped = false;
   private entries = 0;
   private transactions = 0;
@@ -55,14 +64,14 @@ export class AuditTrail implements AuditSink {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly store: AuditStore,
+    private readonly writer: AuditWriter,
     private readonly hasher: AuditHasher,
     private readonly devices: DeviceRegistry,
     private readonly checkpointer: Checkpointer,
     private readonly logger: Logger,
     options: AuditTrailOptions = {},
   ) {
-    this.groupCommitMs = Math.max(0, options.groupCommitMs ?? 2);
+    this.groupCommitMs = Math.max(0, options.groupCommitMs ?? 0);
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
   }
 
@@ -84,19 +93,14 @@ export class AuditTrail implements AuditSink {
     if (this.stopped) throw auditUnavailable();
     return new Promise<StoredAuditEntry>((resolve, reject) => {
       this.pending.push({ body, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flushSoon(true);
-      else this.flushSoon(false);
+      this.schedule();
     });
   }
 
-  private flushSoon(now: boolean): void {
-    if (now) {
-      this.clearTimer();
-      this.timer = setImmediate(() => this.flush());
-      return;
-    }
-    if (this.timer) return;
-    this.timer = this.groupCommitMs === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), this.groupCommitMs);
+  /** Idle writer: flush on the next turn (or after the window); busy writer: the ack flushes. */
+  private schedule(): void {
+    if (this.timer || this.committing) return;
+    this.timer = this.groupCommitMs === 0 ? setImmediate(() => void this.flush()) : setTimeout(() => void this.flush(), this.groupCommitMs);
   }
 
   private clearTimer(): void {
@@ -106,29 +110,38 @@ export class AuditTrail implements AuditSink {
     this.timer = null;
   }
 
-  /** Commit everything queued now; resolves when the waiters have been settled. */
-  flush(): Promise<void> {
+  /** Send what is queued now (after the batch in flight, if any); resolves when its waiters are settled. */
+  async flush(): Promise<void> {
     this.clearTimer();
-    if (this.pending.length === 0) return Promise.resolve();
+    if (this.committing) await this.committing.catch(() => undefined);
+    this.clearTimer();
+    if (this.pending.length === 0 || this.committing) return;
     const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) this.flushSoon(true);
-    const p = this.commit(batch);
+    let written!: () => void;
+    this.committing = new Promise<void>((resolve) => (written = resolve));
+    const p = this.commit(batch, () => {
+      this.committing = null;
+      written();
+      if (this.pending.length > 0) this.schedule();
+    });
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
     return p;
   }
 
-  private async commit(batch: Waiter[]): Promise<void> {
+  private async commit(batch: Waiter[], written: () => void): Promise<void> {
     let sealed: StoredAuditEntry[];
     try {
-      sealed = await this.store.appendBatch((head) => sealBatch(head, batch.map((w) => w.body)));
+      sealed = await this.writer.append(batch.map((w) => w.body));
     } catch (e) {
+      written();
       this.failedBatches++;
       this.logger.error({ code: e instanceof KeywardError ? e.code : 'error', entries: batch.length }, 'audit write failed; failing closed');
       const err = auditUnavailable(e);
       for (const w of batch) w.reject(err);
       return;
     }
+    written();
     this.transactions++;
     this.entries += sealed.length;
     const last = sealed[sealed.length - 1];
@@ -153,7 +166,7 @@ export class AuditTrail implements AuditSink {
   /** Stop accepting records, commit what is queued and wait for it. */
   async stop(): Promise<void> {
     this.stopped = true;
-    while (this.pending.length > 0) await this.flush();
+    while (this.pending.length > 0 || this.committing) await this.flush();
     await Promise.all([...this.inFlight]);
   }
 }

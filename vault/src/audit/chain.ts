@@ -14,13 +14,19 @@ export const GENESIS_HASH = '0'.repeat(64);
 const HEX64 = /^[0-9a-f]{64}$/;
 
 export function computeEntryHash(prevHash: string, body: AuditEntryBody): string {
+  return hashCanonicalBody(prevHash, canonicalBodyJson(body));
+}
+
+/** The canonical JSON of a body: the bytes that are hashed and stored. */
+export function canonicalBodyJson(body: AuditEntryBody): string {
+  return canonicalJson(body as unknown as JsonValue);
+}
+
+/** entry_hash from the body's canonical JSON (when the caller also needs the JSON, e.g. to store it). */
+export function hashCanonicalBody(prevHash: string, canonicalBody: string): string {
   // A malformed prev hash cannot be a link of this chain; hash it as-is so the mismatch shows.
   const prev = HEX64.test(prevHash) ? Buffer.from(prevHash, 'hex') : Buffer.from(prevHash, 'utf8');
-  return crypto
-    .createHash('sha256')
-    .update(prev)
-    .update(canonicalJson(body as unknown as JsonValue), 'utf8')
-    .digest('hex');
+  return crypto.createHash('sha256').update(prev).update(canonicalBody, 'utf8').digest('hex');
 }
 
 export function checkpointPayload(cp: Pick<AuditCheckpoint, 'seq' | 'entry_hash' | 'time' | 'key_id'>): Buffer {

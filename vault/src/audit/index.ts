@@ -20,6 +20,8 @@ import { AuditTrail, auditUnavailable, type AuditTrailStats } from './audit-trai
 import { Checkpointer } from './checkpointer.js';
 import { DeviceRegistry, type DeviceStats } from './devices/device-registry.js';
 import { AuditHasher } from './hasher.js';
+import { InProcessAuditWriter, type AuditWriter } from './writer/audit-writer.js';
+import { WorkerAuditWriter } from './writer/worker-audit-writer.js';
 import type { StoredAuditEntry } from './types.js';
 
 export interface CreateAuditTrailOptions {
@@ -31,8 +33,19 @@ export interface CreateAuditTrailOptions {
   readonly checkpointEvery?: number;
   /** …and every T ms when new entries exist (default 60 000; 0 disables the timer). */
   readonly checkpointIntervalMs?: number;
-  /** Group-commit window (default 2 ms; 0 = same tick). */
+  /**
+   * Extra group-commit window when the writer is idle (default 0: adaptive — commit on the next
+   * turn when idle, coalesce while a commit is in flight).
+   */
   readonly groupCommitMs?: number;
+  /**
+   * Where batches are committed: 'worker' (default for a database file: a worker thread with its
+   * own connection, off the event loop) or 'in-process' (the given connection; always used for
+   * ':memory:', which another connection cannot open).
+   */
+  readonly writer?: 'worker' | 'in-process';
+  /** busy_timeout of the writer thread's connection (default: the given connection's). */
+  readonly writerBusyTimeoutMs?: number;
   readonly maxBatch?: number;
   /** How often a process re-reads the device table (default 1000 ms). */
   readonly deviceRefreshMs?: number;
@@ -62,7 +75,11 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
   const hasher = new AuditHasher(options.hsm);
   const devices = new DeviceRegistry(store, options.logger, options.deviceRefreshMs ?? 1000);
   const checkpointer = new Checkpointer(store, options.hsm, clock, options.logger, options.checkpointEvery ?? 1000, options.checkpointIntervalMs ?? 60_000);
-  const trail = new AuditTrail(store, hasher, devices, checkpointer, options.logger, {
+  const writer: AuditWriter =
+    options.writer === 'in-process' || options.db.memory
+      ? new InProcessAuditWriter(store)
+      : new WorkerAuditWriter({ file: options.db.name, busyTimeoutMs: options.writerBusyTimeoutMs ?? Number(options.db.pragma('busy_timeout', { simple: true })) }, options.logger);
+  const trail = new AuditTrail(writer, hasher, devices, checkpointer, options.logger, {
     ...(options.groupCommitMs !== undefined ? { groupCommitMs: options.groupCommitMs } : {}),
     ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
   });
@@ -95,7 +112,7 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
       await ready();
       return trail.append(event);
     },
-    stats: () => ({ ...trail.stats(), checkpoints: checkpointer.count, storeTransactions: store.transactions, devices: devices.deviceStats() }),
+    stats: () => ({ ...trail.stats(), checkpoints: checkpointer.count, storeTransactions: writer.transactions, devices: devices.deviceStats() }),
   };
 
   return {
@@ -107,6 +124,7 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
     start,
     stop: async () => {
       await trail.stop();
+      await writer.close();
       if (started) {
         await checkpointer.checkpointHead().catch(() => undefined);
         await checkpointer.stop();

@@ -8,8 +8,12 @@
  *   commit is durable when the call returns.
  * - Failures are translated to KeywardError by code (sqlite-errors.ts); the sink maps them to
  *   ERR_AUDIT_UNAVAILABLE.
+ * - `createAuditAppender` is the same write path for any connection: the audit writer worker
+ *   (audit/writer) opens its own connection to the file and runs it off the event loop.
  */
 import { canonicalJson, type JsonValue } from '../../audit/canonical-json.js';
+import type { UnsealedBody } from '../../audit/entry-builder.js';
+import { sealBatchWithJson } from '../../audit/seal.js';
 import type { AuditQuery, AuditStore, ChainHead, ChainSealer, DeviceConfig, EntryPage } from '../../audit/audit-store.js';
 import type { AuditCheckpoint, AuditEntryBody, ChainAnchor, StoredAuditEntry } from '../../audit/types.js';
 import type { SqliteConnection } from './database.js';
@@ -39,10 +43,44 @@ function toEntry(row: EntryRow): StoredAuditEntry {
 
 type Statement = BetterSqliteStatement<unknown[], unknown>;
 
+const SELECT_LAST = 'SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1';
+const SELECT_ANCHOR = 'SELECT seq, entry_hash FROM audit_chain_anchor WHERE id = 1';
+const INSERT_ENTRY = `INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function readHead(last: Statement, anchor: Statement): ChainHead | null {
+  const l = last.get() as { seq: number; entry_hash: string } | undefined;
+  if (l) return { seq: l.seq, hash: l.entry_hash };
+  const a = anchor.get() as { seq: number; entry_hash: string } | undefined;
+  return a ? { seq: a.seq, hash: a.entry_hash } : null;
+}
+
+/**
+ * The audit write path on `db`, statements prepared once: BEGIN IMMEDIATE, read the head, number,
+ * chain and insert the bodies (each body canonicalised once: the hashed JSON is the stored JSON),
+ * COMMIT. Throws the driver's error (callers translate it).
+ */
+export function createAuditAppender(db: SqliteConnection): (bodies: readonly UnsealedBody[]) => StoredAuditEntry[] {
+  const last = db.prepare(SELECT_LAST);
+  const anchor = db.prepare(SELECT_ANCHOR);
+  const insert = db.prepare(INSERT_ENTRY);
+  const tx = db.transaction((bodies: readonly UnsealedBody[]) => {
+    const sealed = sealBatchWithJson(readHead(last, anchor), bodies);
+    for (const { stored: s, json } of sealed) {
+      const e = s.entry;
+      const t = Date.parse(e.time);
+      insert.run(s.seq, Number.isFinite(t) ? t : 0, e.type, e.request_id, e.identity?.subject ?? null, e.path, e.operation, e.outcome ?? null, json, s.prev_hash, s.entry_hash);
+    }
+    return sealed.map((x) => x.stored);
+  });
+  return (bodies) => tx.immediate(bodies);
+}
+
 export class SqliteAuditStore implements AuditStore {
   private txCount = 0;
   /** Hot-path statements, prepared once on first use (after migrations): saves a parse per batch. */
   private stmts: { last: Statement; anchor: Statement; insert: Statement } | null = null;
+  private appender: ((bodies: readonly UnsealedBody[]) => StoredAuditEntry[]) | null = null;
 
   constructor(private readonly db: SqliteConnection) {}
 
@@ -52,21 +90,26 @@ export class SqliteAuditStore implements AuditStore {
 
   private prepared(): { last: Statement; anchor: Statement; insert: Statement } {
     this.stmts ??= {
-      last: this.db.prepare('SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1'),
-      anchor: this.db.prepare('SELECT seq, entry_hash FROM audit_chain_anchor WHERE id = 1'),
-      insert: this.db.prepare(
-        `INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      last: this.db.prepare(SELECT_LAST),
+      anchor: this.db.prepare(SELECT_ANCHOR),
+      insert: this.db.prepare(INSERT_ENTRY),
     };
     return this.stmts;
   }
 
   private headSync(): ChainHead | null {
-    const last = this.prepared().last.get() as { seq: number; entry_hash: string } | undefined;
-    if (last) return { seq: last.seq, hash: last.entry_hash };
-    const anchor = this.prepared().anchor.get() as { seq: number; entry_hash: string } | undefined;
-    return anchor ? { seq: anchor.seq, hash: anchor.entry_hash } : null;
+    const p = this.prepared();
+    return readHead(p.last, p.anchor);
+  }
+
+  /** The in-process write path (bodies → sealed entries), as the audit writer worker runs it. */
+  async appendBodies(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+    return withSqliteErrors('appendAuditBatch', () => {
+      this.appender ??= createAuditAppender(this.db);
+      const sealed = this.appender(bodies);
+      this.txCount++;
+      return sealed;
+    });
   }
 
   async appendBatch(seal: ChainSealer): Promise<StoredAuditEntry[]> {

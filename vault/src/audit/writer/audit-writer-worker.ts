@@ -1,0 +1,40 @@
+/**
+ * The audit writer thread (see worker-audit-writer.ts): its own better-sqlite3 connection to the
+ * data dir's file (WAL, synchronous=FULL, busy_timeout), running the store's append path
+ * (createAuditAppender: head read + inserts inside BEGIN IMMEDIATE) for each batch it is sent and
+ * answering with the assigned links only after COMMIT returned. Messages are handled one at a
+ * time, so batches commit in the order they were posted.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { createAuditAppender } from '../../adapters/sqlite/sqlite-audit-store.js';
+import type { FromWriter, ToWriter, WriterInit } from './audit-writer.js';
+
+const init = workerData as WriterInit;
+const port = parentPort;
+if (!port) throw new Error('audit writer must run as a worker thread');
+
+// The file exists and is migrated (the main thread opened it first); never create one here.
+const db = new Database(init.file, { fileMustExist: true });
+db.pragma(`busy_timeout = ${Math.max(0, Math.floor(init.busyTimeoutMs))}`);
+// Per connection: every commit of this connection is fsynced (WAL is a property of the file).
+db.pragma('synchronous = FULL');
+const append = createAuditAppender(db);
+
+port.on('message', (msg: ToWriter) => {
+  if (msg.kind === 'close') {
+    db.close();
+    port.postMessage({ kind: 'closed' } satisfies FromWriter);
+    port.close();
+    return;
+  }
+  let reply: FromWriter;
+  try {
+    const sealed = append(msg.bodies);
+    reply = { kind: 'ack', id: msg.id, links: sealed.map((s) => [s.seq, s.prev_hash, s.entry_hash] as const) };
+  } catch (e) {
+    const code = e instanceof Database.SqliteError ? e.code : null;
+    reply = { kind: 'fail', id: msg.id, sqliteCode: code };
+  }
+  port.postMessage(reply);
+});

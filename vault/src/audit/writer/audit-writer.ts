@@ -1,0 +1,49 @@
+/**
+ * AuditWriter: where the audit trail's batches are made durable. Two implementations:
+ * - `WorkerAuditWriter` (worker-audit-writer.ts): a worker thread with its own SQLite connection to
+ *   the same file, so BEGIN IMMEDIATE … COMMIT (WAL fsync) never blocks the event loop;
+ * - `InProcessAuditWriter`: the store's connection on the calling thread (in-memory databases,
+ *   which a second connection cannot share).
+ *
+ * Invariant (both): `append` resolves only after the batch committed with synchronous=FULL, with
+ * the seqs and hashes assigned from the head read inside that transaction; it rejects if the
+ * batch may not have committed.
+ */
+import type { SqliteAuditStore } from '../../adapters/sqlite/sqlite-audit-store.js';
+import type { UnsealedBody } from '../entry-builder.js';
+import type { StoredAuditEntry } from '../types.js';
+
+export interface AuditWriter {
+  append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]>;
+  /** Write transactions committed by this writer. */
+  readonly transactions: number;
+  close(): Promise<void>;
+}
+
+export class InProcessAuditWriter implements AuditWriter {
+  constructor(private readonly store: SqliteAuditStore) {}
+
+  append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+    return this.store.appendBodies(bodies);
+  }
+
+  get transactions(): number {
+    return this.store.transactions;
+  }
+
+  async close(): Promise<void> {
+    // the connection belongs to the caller
+  }
+}
+
+/** Worker protocol (structured clone over the worker's port). */
+export interface WriterInit {
+  readonly file: string;
+  readonly busyTimeoutMs: number;
+}
+export type ToWriter = { readonly kind: 'append'; readonly id: number; readonly bodies: readonly UnsealedBody[] } | { readonly kind: 'close' };
+/** links: [seq, prev_hash, entry_hash] per body, in order. */
+export type FromWriter =
+  | { readonly kind: 'ack'; readonly id: number; readonly links: ReadonlyArray<readonly [number, string, string]> }
+  | { readonly kind: 'fail'; readonly id: number; readonly sqliteCode: string | null }
+  | { readonly kind: 'closed' };

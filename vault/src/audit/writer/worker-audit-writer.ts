@@ -1,0 +1,140 @@
+/**
+ * WorkerAuditWriter: audit batches are committed by a worker thread (audit-writer-worker.ts) with
+ * its own connection to the same SQLite file, so the synchronous BEGIN IMMEDIATE … COMMIT and its
+ * WAL fsync run off the event loop. The main thread keeps everything that needs the HSM (HMACs,
+ * checkpoint signatures); the worker only numbers, chains, inserts and commits.
+ *
+ * Invariants:
+ * - `append` resolves after the worker acknowledged the COMMIT (durable); the stored entries are
+ *   rebuilt from the bodies sent plus the (seq, prev_hash, entry_hash) links the worker assigned.
+ * - Fail closed: a failed commit rejects that batch; a worker that errors or exits rejects every
+ *   batch it had not acknowledged (their commit state is unknown, so the caller must not act on
+ *   them), and the next `append` starts a fresh worker.
+ * - The worker keeps the process alive only while a batch is outstanding.
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { KeywardError } from '../../core/errors.js';
+import { translateSqliteError } from '../../adapters/sqlite/sqlite-errors.js';
+import type { UnsealedBody } from '../entry-builder.js';
+import type { AuditEntryBody, StoredAuditEntry } from '../types.js';
+import type { AuditWriter, FromWriter, ToWriter, WriterInit } from './audit-writer.js';
+
+interface Outstanding {
+  readonly bodies: readonly UnsealedBody[];
+  resolve(entries: StoredAuditEntry[]): void;
+  reject(err: KeywardError): void;
+}
+
+/** The worker script next to this module: compiled .js under dist, .ts under tsx/vitest. */
+function workerScript(): { url: URL; execArgv: string[] | undefined } {
+  const js = new URL('./audit-writer-worker.js', import.meta.url);
+  if (fs.existsSync(fileURLToPath(js))) return { url: js, execArgv: undefined };
+  // Sources: the thread needs tsx's loader (a vitest fork or a tsx parent does not pass it on by itself).
+  return { url: new URL('./audit-writer-worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+}
+
+function storageFailure(sqliteCode: string | null): KeywardError {
+  if (sqliteCode === null) return new KeywardError('ERR_INTERNAL', 'appendAuditBatch: storage error');
+  // Rebuild the driver's error from its code so classification stays in one place (sqlite-errors.ts).
+  return translateSqliteError(new Database.SqliteError('audit writer', sqliteCode), 'appendAuditBatch');
+}
+
+export class WorkerAuditWriter implements AuditWriter {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly outstanding = new Map<number, Outstanding>();
+  private txCount = 0;
+  private closing = false;
+
+  constructor(
+    private readonly init: WriterInit,
+    private readonly logger: Logger,
+  ) {}
+
+  get transactions(): number {
+    return this.txCount;
+  }
+
+  append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+    if (this.closing) return Promise.reject(new KeywardError('ERR_INTERNAL', 'audit writer closed'));
+    let worker: Worker;
+    try {
+      worker = this.worker ?? this.spawn();
+    } catch (e) {
+      return Promise.reject(new KeywardError('ERR_INTERNAL', 'audit writer could not start', { cause: e }));
+    }
+    const id = this.nextId++;
+    return new Promise<StoredAuditEntry[]>((resolve, reject) => {
+      this.outstanding.set(id, { bodies, resolve, reject });
+      worker.ref();
+      worker.postMessage({ kind: 'append', id, bodies } satisfies ToWriter);
+    });
+  }
+
+  private spawn(): Worker {
+    const { url, execArgv } = workerScript();
+    const worker = new Worker(url, { workerData: this.init, ...(execArgv ? { execArgv } : {}) });
+    worker.unref();
+    worker.on('message', (msg: FromWriter) => this.onMessage(worker, msg));
+    worker.on('error', (err) => this.onDeath(worker, err));
+    worker.on('messageerror', (err) => this.onDeath(worker, err));
+    worker.on('exit', (code) => this.onDeath(worker, new Error(`audit writer exited (${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private onMessage(worker: Worker, msg: FromWriter): void {
+    if (msg.kind === 'closed') return;
+    const o = this.outstanding.get(msg.id);
+    if (!o) return;
+    this.outstanding.delete(msg.id);
+    if (this.outstanding.size === 0) worker.unref();
+    if (msg.kind === 'fail') {
+      o.reject(storageFailure(msg.sqliteCode));
+      return;
+    }
+    this.txCount++;
+    const entries: StoredAuditEntry[] = [];
+    for (let i = 0; i < o.bodies.length; i++) {
+      const link = msg.links[i];
+      const body = o.bodies[i];
+      if (!link || !body) {
+        // Cannot happen with this worker; never hand out an entry whose link is unknown.
+        o.reject(new KeywardError('ERR_INTERNAL', 'audit writer answered a short batch'));
+        return;
+      }
+      const [seq, prev, hash] = link;
+      const entry: AuditEntryBody = { seq, ...body };
+      entries.push({ seq, prev_hash: prev, entry_hash: hash, entry });
+    }
+    o.resolve(entries);
+  }
+
+  private onDeath(worker: Worker, err: unknown): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    void worker.terminate().catch(() => undefined);
+    if (this.outstanding.size > 0 && !this.closing) this.logger.error({ outstanding: this.outstanding.size }, 'audit writer thread failed; failing its batches closed');
+    const e = new KeywardError('ERR_INTERNAL', 'audit writer thread failed', { cause: err });
+    const waiting = [...this.outstanding.values()];
+    this.outstanding.clear();
+    for (const o of waiting) o.reject(e);
+  }
+
+  /** Stop the thread after the batches already posted (callers drain first). */
+  async close(): Promise<void> {
+    this.closing = true;
+    const worker = this.worker;
+    if (!worker) return;
+    worker.ref();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage({ kind: 'close' } satisfies ToWriter);
+    const timer = setTimeout(() => void worker.terminate().catch(() => undefined), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
