@@ -71,6 +71,36 @@ path "transit/decrypt/payments" { capabilities = ["update"] }`,
   });
 });
 
+describe('revoking an identity or a role', () => {
+  const loginAs = async (namespace: string | undefined, role: string): Promise<string> => {
+    const admin = client(server.rootToken, namespace);
+    await admin.write(`auth/approle/role/${role}`, { token_policies: ['default'] });
+    const roleId = (await admin.read(`auth/approle/role/${role}/role-id`)).data.role_id as string;
+    const secretId = (await admin.write(`auth/approle/role/${role}/secret-id`, {})).data.secret_id as string;
+    const login = await client(undefined, namespace).approleLogin({ role_id: roleId, secret_id: secretId });
+    return login.auth.client_token as string;
+  };
+
+  it('when a role is revoked in dev, then every dev token of that role stops working at once and the same-named prod role is untouched', async () => {
+    const devA = await loginAs(undefined, 'svc-r');
+    const devB = await loginAs(undefined, 'svc-r');
+    const prod = await loginAs('prod', 'svc-r');
+    const res = await root.write('auth/token/revoke-role', { auth_method: 'approle', role: 'svc-r' });
+    expect(res.data.revoked).toBe(2);
+    expect(await statusOf(client(devA).tokenLookupSelf())).toBe(403);
+    expect(await statusOf(client(devB).tokenLookupSelf())).toBe(403);
+    expect(await statusOf(client(prod, 'prod').tokenLookupSelf())).toBe(200);
+  });
+
+  it('when an identity (subject) is revoked, then its tokens stop working; revoking needs sudo', async () => {
+    const token = await loginAs(undefined, 'svc-s');
+    const subject = (await client(token).tokenLookupSelf()).data.display_name as string;
+    expect(await statusOf(client(token).write('auth/token/revoke-subject', { subject }))).toBe(403);
+    await root.write('auth/token/revoke-subject', { subject });
+    expect(await statusOf(client(token).tokenLookupSelf())).toBe(403);
+  });
+});
+
 describe('token_bound_cidrs', () => {
   const callFrom = (localAddress: string, token: string): Promise<number> =>
     new Promise((resolve, reject) => {

@@ -35,7 +35,7 @@ const copyKey = (k: SigningKeyRecord): SigningKeyRecord => ({
   retiresAt: k.retiresAt === null ? null : new Date(k.retiresAt),
 });
 
-const FILTER_FIELDS = ['jti', 'subject', 'role', 'authMethod', 'parentJti'] as const;
+const FILTER_FIELDS = ['jti', 'subject', 'role', 'authMethod', 'parentJti', 'env'] as const;
 
 export class MemoryTokenStore implements TokenStore {
   private readonly tokens = new Map<string, StoredToken>();

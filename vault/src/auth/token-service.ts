@@ -379,13 +379,13 @@ export class TokenService {
   }
 
   /** Every token issued to `subject`, and their descendants. */
-  revokeSubject(subject: string, reason = 'revoke-subject'): Promise<number> {
-    return this.bulk(() => this.deps.store.revokeWhere({ subject }, this.clock.now(), reason));
+  revokeSubject(subject: string, reason = 'revoke-subject', env?: Environment): Promise<number> {
+    return this.bulk(() => this.deps.store.revokeWhere({ subject, ...(env ? { env } : {}) }, this.clock.now(), reason));
   }
 
   /** Every token issued through `authMethod` role `role` (e.g. an AppRole role being deleted), and descendants. */
-  revokeRole(authMethod: string, role: string, reason = 'revoke-role'): Promise<number> {
-    return this.bulk(() => this.deps.store.revokeWhere({ authMethod, role }, this.clock.now(), reason));
+  revokeRole(authMethod: string, role: string, reason = 'revoke-role', env?: Environment): Promise<number> {
+    return this.bulk(() => this.deps.store.revokeWhere({ authMethod, role, ...(env ? { env } : {}) }, this.clock.now(), reason));
   }
 
   private async bulk(run: () => Promise<number>): Promise<number> {

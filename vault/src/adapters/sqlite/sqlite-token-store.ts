@@ -61,6 +61,7 @@ const FILTER_COLUMNS = [
   ['role', 'role'],
   ['authMethod', 'auth_method'],
   ['parentJti', 'parent_jti'],
+  ['env', 'env'],
 ] as const satisfies ReadonlyArray<readonly [keyof RevokeFilter, string]>;
 
 const TOKEN_COLUMNS =

@@ -51,6 +51,8 @@ export interface RevokeFilter {
   readonly authMethod?: string;
   /** Direct children of this token (and, by cascade, their descendants) — not the token itself. */
   readonly parentJti?: string;
+  /** Only tokens of this environment match (descendants follow by cascade). */
+  readonly env?: string;
 }
 
 export type SigningKeyState = 'active' | 'verify-only' | 'retired';

@@ -1,6 +1,7 @@
 /**
  * Vault's token auth method: create (child of the caller; orphans need `sudo`), lookup-self,
- * lookup, lookup-accessor, revoke, revoke-self, revoke-accessor, renew-self.
+ * lookup, lookup-accessor, revoke, revoke-self, revoke-accessor, renew-self; and Keyward's
+ * revoke-subject / revoke-role (sudo) for revoking an identity or a role at once.
  *
  * Invariants: a child never exceeds its parent (TokenService enforces policies ⊆ parent and TTL ≤
  * parent's remaining life); an orphan made by a non-root caller is held to the same policy subset
@@ -17,7 +18,7 @@ import { parseInput, vBool, vDuration, vInt } from '../../schema.js';
 import { authBlock, tokenLookupData } from './token-view.js';
 
 export interface TokenRouteDeps {
-  readonly tokens: Pick<TokenService, 'issue' | 'verify' | 'lookup' | 'lookupAccessor' | 'revokeTree'>;
+  readonly tokens: Pick<TokenService, 'issue' | 'verify' | 'lookup' | 'lookupAccessor' | 'revokeTree' | 'revokeSubject' | 'revokeRole'>;
   readonly clock?: { now(): Date };
 }
 
@@ -76,6 +77,7 @@ export function tokenRoutes(deps: TokenRouteDeps): RouteSpec[] {
     return { data: tokenLookupData(record, extractToken(req) ?? '', now()) };
   };
   const post = (path: string, operation: string, handler: RouteSpec['handler']): RouteSpec => ({ method: ['POST', 'PUT'], path, operation, handler });
+  const sudoPost = (path: string, operation: string, handler: RouteSpec['handler']): RouteSpec => ({ ...post(path, operation, handler), capability: 'sudo' });
 
   return [
     post('/auth/token/create', 'auth.token.create', create(false)),
@@ -110,6 +112,18 @@ export function tokenRoutes(deps: TokenRouteDeps): RouteSpec[] {
       const record = await byAccessor(req.body, ctx);
       ctx.audit.details['revoked'] = await deps.tokens.revokeTree(record.jti, 'auth/token/revoke-accessor');
       return { status: 204 };
+    }),
+    // Keyward: revoke every token of an identity or of a role in this environment (sudo), e.g. when a
+    // person leaves or a role's credentials are suspected (Vault reaches this through lease prefixes).
+    sudoPost('/auth/token/revoke-subject', 'auth.token.revoke_subject', async (req, ctx) => {
+      const { subject } = parseInput(z.object({ subject: z.string().min(1).max(256) }), req.body);
+      ctx.audit.details['revoked'] = await deps.tokens.revokeSubject(subject, 'auth/token/revoke-subject', ctx.env);
+      return { data: { revoked: ctx.audit.details['revoked'] } };
+    }),
+    sudoPost('/auth/token/revoke-role', 'auth.token.revoke_role', async (req, ctx) => {
+      const b = parseInput(z.object({ auth_method: z.string().min(1).max(64), role: z.string().min(1).max(128) }), req.body);
+      ctx.audit.details['revoked'] = await deps.tokens.revokeRole(b.auth_method, b.role, 'auth/token/revoke-role', ctx.env);
+      return { data: { revoked: ctx.audit.details['revoked'] } };
     }),
     post('/auth/token/renew-self', 'auth.token.renew_self', async (_req, ctx) => {
       if (ctx.principal === null) throw notFound();
