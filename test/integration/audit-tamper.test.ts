@@ -203,6 +203,10 @@ describe('audit trail on SQLite', () => {
   });
 
   it('when another connection holds the write lock beyond busy_timeout, then record fails closed with ERR_AUDIT_UNAVAILABLE', async () => {
+    // The writer thread has its own connection: give it the short busy_timeout too.
+    await audit.stop();
+    audit = createAuditTrail({ db, hsm, logger, checkpointEvery: 1e9, checkpointIntervalMs: 0, writerBusyTimeoutMs: 50 });
+    await audit.start();
     await recordN(3);
     db.pragma('busy_timeout = 50');
     const other = new Database(dbFile);

@@ -14,7 +14,7 @@ import { SqliteTokenStore } from './adapters/sqlite/sqlite-token-store.js';
 import { createAuditTrail } from './audit/index.js';
 import { TokenService } from './auth/token-service.js';
 import type { KeywardConfig } from './config.js';
-import { readSecretFile } from './config.js';
+import { DEFAULT_PERFORMANCE, readSecretFile } from './config.js';
 import { KeywardError } from './core/errors.js';
 import type { AuditSink } from './core/ports/audit-sink.js';
 import type { Hsm } from './core/ports/hsm.js';
@@ -160,7 +160,8 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
       hsm,
       clock,
       logger,
-      groupCommitMs: config.performance.auditGroupCommitMs,
+      // Adaptive group commit in a writer thread; a fixed window only when configured above the default.
+      ...(config.performance.auditGroupCommitMs > DEFAULT_PERFORMANCE.auditGroupCommitMs ? { groupCommitMs: config.performance.auditGroupCommitMs } : {}),
       ...(options.backgroundJobs === false ? { checkpointIntervalMs: 0 } : {}),
     });
     await audit.start();

@@ -28,7 +28,8 @@ export class Checkpointer {
   private signed = 0;
 
   constructor(
-    private readonly store: AuditStore,
+    /** Reads go to the store; the insert to whoever writes the trail (the writer thread). */
+    private readonly store: Pick<AuditStore, 'head' | 'lastCheckpoint' | 'insertCheckpoint'>,
     private readonly hsm: Pick<Hsm, 'ensureSigningKey' | 'signEs256'>,
     private readonly clock: Clock,
     private readonly logger: Logger,

@@ -22,7 +22,7 @@ import { DeviceRegistry, type DeviceStats } from './devices/device-registry.js';
 import { AuditHasher } from './hasher.js';
 import { InProcessAuditWriter, type AuditWriter } from './writer/audit-writer.js';
 import { WorkerAuditWriter } from './writer/worker-audit-writer.js';
-import type { StoredAuditEntry } from './types.js';
+import type { AuditCheckpoint, StoredAuditEntry } from './types.js';
 
 export interface CreateAuditTrailOptions {
   readonly db: SqliteConnection;
@@ -74,11 +74,12 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
   const store = new SqliteAuditStore(options.db);
   const hasher = new AuditHasher(options.hsm);
   const devices = new DeviceRegistry(store, options.logger, options.deviceRefreshMs ?? 1000);
-  const checkpointer = new Checkpointer(store, options.hsm, clock, options.logger, options.checkpointEvery ?? 1000, options.checkpointIntervalMs ?? 60_000);
   const writer: AuditWriter =
     options.writer === 'in-process' || options.db.memory
       ? new InProcessAuditWriter(store)
       : new WorkerAuditWriter({ file: options.db.name, busyTimeoutMs: options.writerBusyTimeoutMs ?? Number(options.db.pragma('busy_timeout', { simple: true })) }, options.logger);
+  const checkpointStore = { head: () => store.head(), lastCheckpoint: () => store.lastCheckpoint(), insertCheckpoint: (cp: AuditCheckpoint) => writer.insertCheckpoint(cp) };
+  const checkpointer = new Checkpointer(checkpointStore, options.hsm, clock, options.logger, options.checkpointEvery ?? 1000, options.checkpointIntervalMs ?? 60_000);
   const trail = new AuditTrail(writer, hasher, devices, checkpointer, options.logger, {
     ...(options.groupCommitMs !== undefined ? { groupCommitMs: options.groupCommitMs } : {}),
     ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
@@ -124,11 +125,12 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
     start,
     stop: async () => {
       await trail.stop();
-      await writer.close();
       if (started) {
         await checkpointer.checkpointHead().catch(() => undefined);
         await checkpointer.stop();
       }
+      // Last: the final checkpoint is written by the writer thread too.
+      await writer.close();
       await devices.close();
     },
   };

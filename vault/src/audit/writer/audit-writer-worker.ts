@@ -2,7 +2,8 @@
  * The audit writer thread (see worker-audit-writer.ts): its own better-sqlite3 connection to the
  * data dir's file (WAL, synchronous=FULL, busy_timeout), running the store's append path
  * (createAuditAppender: head read + inserts inside BEGIN IMMEDIATE) for each batch it is sent and
- * answering with the assigned links only after COMMIT returned. Messages are handled one at a
+ * answering with the assigned links only after COMMIT returned; and the checkpoint inserts, so
+ * the main thread never holds the write lock (nor waits for it) either. Messages are handled one at a
  * time, so batches commit in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -20,6 +21,7 @@ db.pragma(`busy_timeout = ${Math.max(0, Math.floor(init.busyTimeoutMs))}`);
 // Per connection: every commit of this connection is fsynced (WAL is a property of the file).
 db.pragma('synchronous = FULL');
 const append = createAuditAppender(db);
+const insertCheckpoint = db.prepare('INSERT OR IGNORE INTO audit_checkpoints (seq, entry_hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)');
 
 port.on('message', (msg: ToWriter) => {
   if (msg.kind === 'close') {
@@ -30,8 +32,14 @@ port.on('message', (msg: ToWriter) => {
   }
   let reply: FromWriter;
   try {
-    const sealed = append(msg.bodies);
-    reply = { kind: 'ack', id: msg.id, links: sealed.map((s) => [s.seq, s.prev_hash, s.entry_hash] as const) };
+    if (msg.kind === 'checkpoint') {
+      const cp = msg.cp;
+      insertCheckpoint.run(cp.seq, cp.entry_hash, cp.time, cp.key_id, cp.signature);
+      reply = { kind: 'ack', id: msg.id, links: [] };
+    } else {
+      const sealed = append(msg.bodies);
+      reply = { kind: 'ack', id: msg.id, links: sealed.map((s) => [s.seq, s.prev_hash, s.entry_hash] as const) };
+    }
   } catch (e) {
     const code = e instanceof Database.SqliteError ? e.code : null;
     reply = { kind: 'fail', id: msg.id, sqliteCode: code };

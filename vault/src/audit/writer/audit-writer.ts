@@ -11,10 +11,12 @@
  */
 import type { SqliteAuditStore } from '../../adapters/sqlite/sqlite-audit-store.js';
 import type { UnsealedBody } from '../entry-builder.js';
-import type { StoredAuditEntry } from '../types.js';
+import type { AuditCheckpoint, StoredAuditEntry } from '../types.js';
 
 export interface AuditWriter {
   append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]>;
+  /** Idempotent per seq, like AuditStore.insertCheckpoint (a write: it belongs with the writer). */
+  insertCheckpoint(cp: AuditCheckpoint): Promise<void>;
   /** Write transactions committed by this writer. */
   readonly transactions: number;
   close(): Promise<void>;
@@ -25,6 +27,10 @@ export class InProcessAuditWriter implements AuditWriter {
 
   append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
     return this.store.appendBodies(bodies);
+  }
+
+  insertCheckpoint(cp: AuditCheckpoint): Promise<void> {
+    return this.store.insertCheckpoint(cp);
   }
 
   get transactions(): number {
@@ -41,7 +47,10 @@ export interface WriterInit {
   readonly file: string;
   readonly busyTimeoutMs: number;
 }
-export type ToWriter = { readonly kind: 'append'; readonly id: number; readonly bodies: readonly UnsealedBody[] } | { readonly kind: 'close' };
+export type ToWriter =
+  | { readonly kind: 'append'; readonly id: number; readonly bodies: readonly UnsealedBody[] }
+  | { readonly kind: 'checkpoint'; readonly id: number; readonly cp: AuditCheckpoint }
+  | { readonly kind: 'close' };
 /** links: [seq, prev_hash, entry_hash] per body, in order. */
 export type FromWriter =
   | { readonly kind: 'ack'; readonly id: number; readonly links: ReadonlyArray<readonly [number, string, string]> }

@@ -13,14 +13,16 @@
  * - The worker keeps the process alive only while a batch is outstanding.
  */
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { KeywardError } from '../../core/errors.js';
 import { translateSqliteError } from '../../adapters/sqlite/sqlite-errors.js';
 import type { UnsealedBody } from '../entry-builder.js';
-import type { AuditEntryBody, StoredAuditEntry } from '../types.js';
+import type { AuditCheckpoint, AuditEntryBody, StoredAuditEntry } from '../types.js';
 import type { AuditWriter, FromWriter, ToWriter, WriterInit } from './audit-writer.js';
 
 interface Outstanding {
@@ -29,12 +31,29 @@ interface Outstanding {
   reject(err: KeywardError): void;
 }
 
-/** The worker script next to this module: compiled .js under dist, .ts under tsx/vitest. */
-function workerScript(): { url: URL; execArgv: string[] | undefined } {
+/**
+ * How to start the worker script next to this module: the compiled .js under dist; from sources
+ * (vitest, `node --import tsx`), the .ts through a small bootstrap that registers tsx's ESM loader
+ * in the thread first (Node 20 does not apply `--import` hooks to a worker's entry module).
+ */
+function workerStart(init: WriterInit): { script: string | URL; options: WorkerOptions } {
   const js = new URL('./audit-writer-worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(js))) return { url: js, execArgv: undefined };
-  // Sources: the thread needs tsx's loader (a vitest fork or a tsx parent does not pass it on by itself).
-  return { url: new URL('./audit-writer-worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] };
+  if (fs.existsSync(fileURLToPath(js))) return { script: js, options: { workerData: init } };
+  const tsxApi = pathToFileURL(tsxEsmApiPath()).href;
+  const target = new URL('./audit-writer-worker.ts', import.meta.url).href;
+  const bootstrap = `const { workerData } = require('node:worker_threads');
+import(workerData.tsxApi).then((m) => { (m.register ?? m.default.register)(); return import(workerData.target); });`;
+  return { script: bootstrap, options: { eval: true, workerData: { ...init, tsxApi, target } } };
+}
+
+/** tsx's `tsx/esm/api` as an ESM import would resolve it (require.resolve picks the CJS build). */
+function tsxEsmApiPath(): string {
+  const req = createRequire(import.meta.url);
+  const pkgFile = req.resolve('tsx/package.json');
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { exports?: Record<string, { import?: { default?: string } | string }> };
+  const entry = pkg.exports?.['./esm/api']?.import;
+  const rel = typeof entry === 'string' ? entry : entry?.default;
+  return rel ? path.join(path.dirname(pkgFile), rel) : req.resolve('tsx/esm/api');
 }
 
 function storageFailure(sqliteCode: string | null): KeywardError {
@@ -60,6 +79,14 @@ export class WorkerAuditWriter implements AuditWriter {
   }
 
   append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+    return this.send(bodies, (id) => ({ kind: 'append', id, bodies }));
+  }
+
+  async insertCheckpoint(cp: AuditCheckpoint): Promise<void> {
+    await this.send([], (id) => ({ kind: 'checkpoint', id, cp }));
+  }
+
+  private send(bodies: readonly UnsealedBody[], message: (id: number) => ToWriter): Promise<StoredAuditEntry[]> {
     if (this.closing) return Promise.reject(new KeywardError('ERR_INTERNAL', 'audit writer closed'));
     let worker: Worker;
     try {
@@ -71,13 +98,13 @@ export class WorkerAuditWriter implements AuditWriter {
     return new Promise<StoredAuditEntry[]>((resolve, reject) => {
       this.outstanding.set(id, { bodies, resolve, reject });
       worker.ref();
-      worker.postMessage({ kind: 'append', id, bodies } satisfies ToWriter);
+      worker.postMessage(message(id));
     });
   }
 
   private spawn(): Worker {
-    const { url, execArgv } = workerScript();
-    const worker = new Worker(url, { workerData: this.init, ...(execArgv ? { execArgv } : {}) });
+    const { script, options } = workerStart(this.init);
+    const worker = new Worker(script, options);
     worker.unref();
     worker.on('message', (msg: FromWriter) => this.onMessage(worker, msg));
     worker.on('error', (err) => this.onDeath(worker, err));
@@ -97,7 +124,7 @@ export class WorkerAuditWriter implements AuditWriter {
       o.reject(storageFailure(msg.sqliteCode));
       return;
     }
-    this.txCount++;
+    if (o.bodies.length > 0) this.txCount++; // audit batches only, like the store's count
     const entries: StoredAuditEntry[] = [];
     for (let i = 0; i < o.bodies.length; i++) {
       const link = msg.links[i];
