@@ -2,6 +2,9 @@
 /**
  * `keyward` CLI entry point. Each command group lives in ./commands/<group>.ts and exports
  * `register(program)`; groups are discovered from that folder so features add a file, not an edit.
+ * Only the group of the command being run is loaded (a file is named after its command), so
+ * `keyward run` does not pay for the server, scanner or report modules at every service start;
+ * help and unknown commands load them all.
  * Like Vault's CLI it reads VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT and VAULT_NAMESPACE (flags win).
  */
 import fs from 'node:fs';
@@ -21,11 +24,31 @@ async function main(): Promise<void> {
     .showHelpAfterError();
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = fs.readdirSync(dir).filter((f) => /^[a-z-]+\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
-  for (const file of files) {
+  const wanted = commandFile(process.argv.slice(2));
+  const only = wanted ? files.filter((f) => f.replace(/\.(js|ts)$/, '') === wanted) : [];
+  for (const file of only.length === 1 ? only : files) {
     const mod = (await import(pathToFileURL(path.join(dir, file)).href)) as { register?: (p: Command) => void };
     mod.register?.(program);
   }
   await program.parseAsync(process.argv);
+}
+
+/** Global options that take a value (so their value is not mistaken for the command). */
+const GLOBAL_WITH_VALUE = new Set(['--address', '--token', '--ca-cert', '--namespace']);
+/** Commands registered by a file of another name. */
+const COMMAND_FILE: Readonly<Record<string, string>> = { encrypt: 'transit', decrypt: 'transit' };
+
+function commandFile(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (GLOBAL_WITH_VALUE.has(a)) {
+      i += 1;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return COMMAND_FILE[a] ?? a;
+  }
+  return null;
 }
 
 main().catch((err: unknown) => {
