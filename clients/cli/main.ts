@@ -10,7 +10,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import readline from 'node:readline/promises';
 import { Command } from 'commander';
+import { setMfaCredentials } from './context.js';
 
 async function main(): Promise<void> {
   const program = new Command();
@@ -21,7 +23,15 @@ async function main(): Promise<void> {
     .option('--token <token>', 'token (env VAULT_TOKEN; default: the token helper file)')
     .option('--ca-cert <file>', 'CA certificate to trust (env VAULT_CACERT)')
     .option('--namespace <env>', 'environment (env VAULT_NAMESPACE)')
-    .showHelpAfterError();
+    .option('--mfa <method:code>', 'step-up MFA credential sent as X-Vault-MFA (repeatable; env KEYWARD_MFA)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--mfa-prompt <method>', 'prompt on the terminal for a TOTP code of this MFA method (step-up)')
+    .showHelpAfterError()
+    .hook('preAction', async (cmd) => {
+      const o = cmd.opts<{ mfa: string[]; mfaPrompt?: string }>();
+      const fromEnv = (process.env['KEYWARD_MFA'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const prompted = o.mfaPrompt ? [`${o.mfaPrompt}:${await promptLine(`TOTP code for ${o.mfaPrompt}: `)}`] : [];
+      setMfaCredentials([...o.mfa, ...fromEnv, ...prompted]);
+    });
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
   const files = fs.readdirSync(dir).filter((f) => /^[a-z-]+\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
   const wanted = commandFile(process.argv.slice(2));
@@ -33,8 +43,18 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
+/** One line from the terminal (the prompt goes to stderr so stdout stays clean for pipes). */
+async function promptLine(question: string): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
 /** Global options that take a value (so their value is not mistaken for the command). */
-const GLOBAL_WITH_VALUE = new Set(['--address', '--token', '--ca-cert', '--namespace']);
+const GLOBAL_WITH_VALUE = new Set(['--address', '--token', '--ca-cert', '--namespace', '--mfa', '--mfa-prompt']);
 /** Commands registered by a file of another name. */
 const COMMAND_FILE: Readonly<Record<string, string>> = { encrypt: 'transit', decrypt: 'transit' };
 

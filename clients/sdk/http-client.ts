@@ -15,6 +15,8 @@ export interface TransportOptions {
   readonly caFile?: string;
   readonly namespace?: string;
   readonly timeoutMs?: number;
+  /** Sent with every request unless the request sets the same header (e.g. X-Vault-MFA). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface RawResponse {
@@ -90,6 +92,7 @@ export class HttpTransport {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly namespace: string | undefined;
+  private readonly defaultHeaders: Readonly<Record<string, string>>;
   private readonly timeoutMs: number;
 
   constructor(options: TransportOptions) {
@@ -101,6 +104,7 @@ export class HttpTransport {
         ? new https.Agent({ keepAlive: true, maxSockets: 64, ...(ca ? { ca } : {}) })
         : new http.Agent({ keepAlive: true, maxSockets: 64 });
     this.namespace = options.namespace;
+    this.defaultHeaders = { ...(options.headers ?? {}) };
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
@@ -110,7 +114,7 @@ export class HttpTransport {
 
   async request(opts: RequestOptions): Promise<RawResponse> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
-    const headers: Record<string, string> = { accept: 'application/json', ...(opts.headers ?? {}) };
+    const headers: Record<string, string> = { accept: 'application/json', ...this.defaultHeaders, ...(opts.headers ?? {}) };
     if (payload) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = String(payload.length);

@@ -2,14 +2,22 @@
  * Identity and access end to end: node-vault logs in by AppRole and is allowed exactly what its
  * policy says; critical operations outside dev need TOTP step-up MFA, also for the root token.
  */
+import fs from 'node:fs';
 import https from 'node:https';
+import path from 'node:path';
 import nodeVault from 'node-vault';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { startDevServer, type DevServer } from '../helpers/dev-server.js';
 
 let server: DevServer;
 let root: nodeVault.client;
+/** The prod TOTP enrolment of the root token's subject, shared by the MFA tests (in order). */
+let prodTotpSecret: string | null = null;
+/** The 30 s TOTP step whose code that test used (codes work once per step). */
+let prodTotpStepUsed = -1;
+const stepNow = (): number => Math.floor(Date.now() / 1000 / 30);
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const client = (token?: string, namespace?: string): nodeVault.client =>
@@ -137,13 +145,41 @@ describe('MFA for critical operations outside dev', () => {
     const url = new URL(enrolment.data.url as string);
     expect(url.protocol).toBe('otpauth:');
     const secret = url.searchParams.get('secret') as string;
-    const code = await generate({ secret });
+    prodTotpSecret = secret;
+    prodTotpStepUsed = stepNow();
+    const code = await generate({ secret, epoch: prodTotpStepUsed * 30 });
 
     await prod.addPolicy({ ...policy, requestOptions: { headers: { 'X-Vault-MFA': `totp:${code}` } } });
     const read = await prod.getPolicy({ name: 'reader' });
     expect(read.rules ?? read.data?.rules).toContain('transit/keys/*');
     const reused = await prod.addPolicy({ ...policy, requestOptions: { headers: { 'X-Vault-MFA': `totp:${code}` } } }).catch((e: { response?: { statusCode: number } }) => e.response);
     expect(reused?.statusCode).toBe(403);
+  });
+
+  it('when an operator changes a prod policy with the CLI, then it needs --mfa or --mfa-prompt, and works with a fresh code', async () => {
+    // The root token's subject was enrolled in the previous test.
+    const secret = prodTotpSecret;
+    expect(secret).toBeTruthy();
+    const file = path.join(server.dataDir, 'cli-policy.hcl');
+    fs.writeFileSync(file, 'path "transit/encrypt/*" { capabilities = ["update"] }');
+    const env = { VAULT_ADDR: server.url, VAULT_CACERT: server.caFile, VAULT_TOKEN: server.rootToken, VAULT_NAMESPACE: 'prod', KEYWARD_TOKEN_FILE: path.join(server.dataDir, 'none') };
+
+    const without = await runCli(['policy', 'write', 'cli-made', file], { env });
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toContain('MFA required');
+
+    // Codes are accepted once and only for a step after the last accepted one (skew 1): the step
+    // after the one the previous test used is always valid now.
+    const withFlag = await runCli(['--mfa', `totp:${await generate({ secret: secret as string, epoch: (prodTotpStepUsed + 1) * 30 })}`, 'policy', 'write', 'cli-made', file], { env });
+    expect(withFlag.stderr).toBe('');
+    expect(withFlag.code).toBe(0);
+
+    // The prompt's answer is sent too: a wrong code is refused as a wrong code, not as missing MFA.
+    const prompted = await runCli(['--mfa-prompt', 'totp', 'policy', 'write', 'cli-made', file], { env, input: '000000\n' });
+    expect(prompted.code).not.toBe(0);
+    expect(prompted.stderr).toContain('TOTP code for totp:');
+    expect(prompted.stderr).toContain('permission denied');
+    expect(prompted.stderr).not.toContain('MFA required');
   });
 
   it('when the same change is made in dev, then no MFA is needed (dev is exempt in dev mode)', async () => {
