@@ -87,7 +87,10 @@ function inventoryRow(env: string, name: string, d: Json, o: CollectOptions): Ke
     // Vault's shape is { "1": <unix seconds> }; a richer shape may carry creation and expiry times.
     const t = typeof info === 'number' ? info : Date.parse(str(obj(info)['creation_time'])) / 1000;
     if (Number.isFinite(t)) created.push(t);
-    const exp = Date.parse(str(obj(info)['expiration_time'] ?? obj(info)['expires_at']));
+  }
+  // Per-version expiry (`version_ttl`) from Keyward's lifecycle read: { "1": { expiration_time } }.
+  for (const [v, info] of Object.entries(obj(d['versions']))) {
+    const exp = Date.parse(str(obj(info)['expiration_time']));
     if (Number.isFinite(exp) && exp / 1000 - o.now.getTime() / 1000 < expiringWithin) expiring.push(Number(v));
   }
   const period = num(d['auto_rotate_period']);
@@ -125,7 +128,7 @@ export async function collectReport(o: CollectOptions): Promise<ComplianceReport
     const rows: KeyInventoryRow[] = [];
     const notes: string[] = [];
     for (const env of o.environments) {
-      sources.push(src('/v1/transit/keys?list=true', env), src('/v1/transit/keys/:name', env));
+      sources.push(src('/v1/transit/keys?list=true', env), src('/v1/transit/keys/:name/lifecycle', env));
       let names: string[] = [];
       try {
         names = arr(dataOf(await o.get('/v1/transit/keys?list=true', env))['keys']).map((k) => str(k)).filter((k) => k !== '');
@@ -138,7 +141,10 @@ export async function collectReport(o: CollectOptions): Promise<ComplianceReport
       }
       for (const name of names) {
         try {
-          rows.push(inventoryRow(env, name, dataOf(await o.get(`/v1/transit/keys/${encodeURIComponent(name)}`, env)), o));
+          // Keyward's lifecycle read adds per-version state and expiry to Vault's key data.
+          const path = `/v1/transit/keys/${encodeURIComponent(name)}`;
+          const d = await o.get(`${path}/lifecycle`, env).catch((e: unknown) => (statusOf(e) === 'not-available' ? o.get(path, env) : Promise.reject(e)));
+          rows.push(inventoryRow(env, name, dataOf(d), o));
         } catch (e) {
           notes.push(`${env}/${name}: ${noteFor(statusOf(e))}`);
         }

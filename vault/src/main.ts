@@ -43,6 +43,8 @@ import { makePolicyAdmin } from './usecases/policy-admin.js';
 import { makeStoreAuthorizer } from './usecases/authorize.js';
 import { makeIdentityRoleSource } from './usecases/identity-role-source.js';
 import { createObservability } from './observability/index.js';
+import type { KeyRotationFact } from './observability/metrics.js';
+import { versionExpiresAt } from './core/keyring.js';
 import type { RouteSpec } from './http/route-spec.js';
 import { auditRoutes } from './http/routes/sys/audit-routes.js';
 import { healthRoutes } from './http/routes/sys/health.js';
@@ -308,11 +310,19 @@ async function listAllSecretPaths(store: Pick<SecretStore, 'listChildren'>, env:
 
 /** Per-key rotation facts for the metrics gauges, read on scrape. */
 async function keyRotationFacts(keys: KeyStore, environments: readonly Environment[]) {
-  const facts: Array<{ env: string; name: string; lastRotatedAt: Date; autoRotatePeriodSeconds: number }> = [];
+  const facts: KeyRotationFact[] = [];
   for (const env of environments) {
     for (const name of await keys.listKeys(env)) {
       const key = await keys.getKey(env, name);
-      if (key) facts.push({ env, name, lastRotatedAt: key.lastRotatedAt, autoRotatePeriodSeconds: key.config.autoRotatePeriodSeconds });
+      if (!key) continue;
+      const latest = key.versions.find((v) => v.version === key.latestVersion);
+      facts.push({
+        env,
+        name,
+        lastRotatedAt: key.lastRotatedAt,
+        autoRotatePeriodSeconds: key.config.autoRotatePeriodSeconds,
+        latestVersionExpiresAt: latest ? versionExpiresAt(key, latest) : null,
+      });
     }
   }
   return facts;

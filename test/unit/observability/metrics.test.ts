@@ -42,7 +42,7 @@ describe('metrics', () => {
       clock,
       logger: pino({ level: 'silent' }),
       keyFacts: async () => [
-        { env: 'prod', name: 'payments', lastRotatedAt: rotated, autoRotatePeriodSeconds: 86_400 },
+        { env: 'prod', name: 'payments', lastRotatedAt: rotated, autoRotatePeriodSeconds: 86_400, latestVersionExpiresAt: new Date(rotated.getTime() + 7_200_000) },
         { env: 'dev', name: 'manual', lastRotatedAt: rotated, autoRotatePeriodSeconds: 0 },
       ],
     });
@@ -89,6 +89,8 @@ describe('metrics', () => {
     expect(s.get('keyward_key_seconds_until_rotation{env="prod",key="payments"}')).toBe(82_800);
     expect(s.get('keyward_key_seconds_since_rotation{env="dev",key="manual"}')).toBe(3600);
     expect(s.has('keyward_key_seconds_until_rotation{env="dev",key="manual"}')).toBe(false);
+    expect(s.get('keyward_key_seconds_until_version_expiry{env="prod",key="payments"}')).toBe(3600);
+    expect(s.has('keyward_key_seconds_until_version_expiry{env="dev",key="manual"}')).toBe(false);
     expect(s.get('keyward_mfa_failures_total')).toBe(0);
     expect([...s.keys()].some((k) => k.startsWith('process_cpu_user_seconds_total'))).toBe(true);
     // No token, subject or source address ever becomes a label value.

@@ -16,6 +16,25 @@ describe('compliance report: collection', () => {
     expect(r.keyInventory.status).toBe('ok'); // staging's empty list (404) is no error
   });
 
+  it('when the lifecycle read shows a version expiring within 14 days, then the inventory lists it as expiring', async () => {
+    const soon = new Date(NOW.getTime() + 3 * 86_400_000).toISOString();
+    const later = new Date(NOW.getTime() + 60 * 86_400_000).toISOString();
+    const r = await build({
+      'prod /v1/transit/keys/payments/lifecycle': {
+        data: {
+          name: 'payments',
+          keys: { '1': Date.parse('2025-01-01T00:00:00Z') / 1000, '2': Date.parse('2025-05-01T00:00:00Z') / 1000 },
+          latest_version: 2,
+          auto_rotate_period: 2_592_000,
+          versions: { '1': { state: 'active', expiration_time: soon }, '2': { state: 'active', expiration_time: later } },
+        },
+      },
+    });
+    const payments = r.keyInventory.data.find((k) => k.name === 'payments');
+    expect(payments?.expiringVersions).toEqual([1]);
+    expect(r.keyInventory.sources.some((s) => s.includes('/lifecycle'))).toBe(true);
+  });
+
   it('when the access review is read, then prod decrypt grants are grouped per role and MFA coverage counts critical grants', async () => {
     const r = await build();
     expect(r.prodDecrypt.data.map((g) => [g.role, g.mfaMethods])).toEqual([['oncall', ['totp']], ['payments-api', []]]);

@@ -20,6 +20,8 @@ export interface KeyRotationFact {
   readonly lastRotatedAt: Date;
   /** 0 = auto-rotation disabled (no "until" series then). */
   readonly autoRotatePeriodSeconds: number;
+  /** When the latest version stops encrypting (`version_ttl`); null = no expiry. */
+  readonly latestVersionExpiresAt?: Date | null;
 }
 
 export type KeyFactsProvider = () => Promise<ReadonlyArray<KeyRotationFact>>;
@@ -110,6 +112,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (f.autoRotatePeriodSeconds <= 0) continue;
         const dueMs = f.lastRotatedAt.getTime() + f.autoRotatePeriodSeconds * 1000;
         this.set({ env: f.env, key: f.name }, (dueMs - nowMs) / 1000);
+      }
+    },
+  });
+
+  new Gauge({
+    name: 'keyward_key_seconds_until_version_expiry',
+    help: 'Seconds until the latest version of each transit key with a version_ttl stops encrypting (negative: expired)',
+    labelNames: ['env', 'key'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      const nowMs = clock.now().getTime();
+      for (const f of await factsForScrape(false)) {
+        if (!f.latestVersionExpiresAt) continue;
+        this.set({ env: f.env, key: f.name }, (f.latestVersionExpiresAt.getTime() - nowMs) / 1000);
       }
     },
   });
