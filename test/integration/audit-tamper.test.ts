@@ -299,15 +299,18 @@ describe('audit trail on SQLite', () => {
       expect(await audit.service.listDevices()).toMatchObject({ 'sock/': { type: 'socket', path: 'sock/', local: false, options: { address: `127.0.0.1:${port}` } } });
 
       // A device that cannot deliver and is marked fail_closed fails the request (the DB entry stays).
-      const dead = net.createServer();
+      // Enabling probes the device (as Vault dials a socket device), so it dies after being enabled.
+      const dead = net.createServer((s) => s.destroy());
       await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
       const deadPort = (dead.address() as net.AddressInfo).port;
-      await new Promise<void>((r) => dead.close(() => r()));
       await audit.service.enableDevice('strict', { type: 'socket', options: { address: `127.0.0.1:${deadPort}`, fail_closed: 'true' } });
+      await new Promise<void>((r) => dead.close(() => r()));
       await expect(audit.sink.record(event(9))).rejects.toMatchObject({ code: 'ERR_AUDIT_UNAVAILABLE' });
       expect(audit.sink.stats().devices['strict/']?.failures).toBeGreaterThan(0);
       await audit.service.disableDevice('strict');
       await audit.sink.record(event(10));
+      // An unreachable device is refused when enabled.
+      await expect(audit.service.enableDevice('never', { type: 'socket', options: { address: `127.0.0.1:${deadPort}` } })).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
       expect(Object.keys(await audit.service.listDevices())).toEqual(['sock/']);
     } finally {
       await audit.devices.close();

@@ -32,6 +32,9 @@ import type { AuditWriter } from './writer/audit-writer.js';
 export const auditUnavailable = (cause?: unknown): KeywardError =>
   new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit log unavailable', { retryAfterSeconds: 1, ...(cause !== undefined ? { cause } : {}) });
 
+/** The audit operation of `DELETE sys/audit/:path` (routes/sys/audit-devices.ts). */
+export const DEVICE_DISABLE_OPERATION = 'sys.audit.disable';
+
 interface Waiter {
   readonly body: UnsealedBody;
   resolve(entry: StoredAuditEntry): void;
@@ -151,8 +154,10 @@ export class AuditTrail implements AuditSink {
     if (mustDeliver) {
       const ok = await delivery;
       if (!ok) {
+        // Disabling an audit device stays possible while a fail_closed device is down (else a broken
+        // device could never be removed through the API): it is durable in the chain all the same.
         const err = auditUnavailable();
-        for (const w of batch) w.reject(err);
+        sealed.forEach((s, i) => (batch[i]?.body.operation === DEVICE_DISABLE_OPERATION ? batch[i]?.resolve(s) : batch[i]?.reject(err)));
         return;
       }
     }

@@ -7,6 +7,9 @@
  * device is logged (path and error code only) and counted; a device with `fail_closed=true` also
  * makes `deliver` report failure, so the sink can fail the request.
  */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { KeywardError, invalidInput } from '../../core/errors.js';
 import type { AuditStore, DeviceConfig } from '../audit-store.js';
@@ -131,6 +134,9 @@ export class DeviceRegistry {
 
   async enable(config: DeviceConfig): Promise<void> {
     validateDevice(config);
+    // As Vault dials a socket device when it is enabled: a device that cannot be reached is refused
+    // now, rather than enabled and then failing every request (fail_closed) or every delivery.
+    if (!(await reachable(config))) throw invalidInput(`audit device ${config.path} is unreachable`);
     try {
       await this.store.putDevice(config);
     } catch (e) {
@@ -188,5 +194,45 @@ export class DeviceRegistry {
   async close(): Promise<void> {
     for (const d of this.devices.values()) await d.close().catch(() => undefined);
     this.devices.clear();
+  }
+}
+
+const PROBE_TIMEOUT_MS = 2000;
+
+/** Can the device's destination be reached now? (connect for sockets and webhooks, write access for files) */
+async function reachable(d: DeviceConfig): Promise<boolean> {
+  const connect = (opts: net.NetConnectOpts): Promise<boolean> =>
+    new Promise((resolve) => {
+      const sock = net.connect(opts);
+      const done = (ok: boolean): void => {
+        sock.destroy();
+        resolve(ok);
+      };
+      sock.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      sock.once('connect', () => done(true));
+      sock.once('error', () => done(false));
+    });
+  switch (d.type) {
+    case 'file': {
+      const file = d.options['file_path'] ?? '';
+      try {
+        await fs.promises.access(fs.existsSync(file) ? file : path.dirname(file), fs.constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    case 'socket': {
+      const addr = d.options['address'] ?? '';
+      if ((d.options['socket_type'] ?? 'tcp') === 'unix') return connect({ path: addr });
+      const hp = parseHostPort(addr);
+      return hp ? connect({ host: hp.host, port: hp.port }) : false;
+    }
+    case 'webhook': {
+      const url = new URL(d.options['url'] ?? '');
+      return connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) });
+    }
+    default:
+      return false;
   }
 }
