@@ -15,7 +15,7 @@ import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
 import type { Environment } from '../core/types.js';
 import { sourceAllowed } from '../auth/approle/cidr.js';
 import { envelope } from './envelope.js';
-import { errorReply, toKeywardError } from './error-handler.js';
+import { errorReply, loggableError, toKeywardError } from './error-handler.js';
 import { jsonDepthGuard } from './json-body.js';
 import type { Authenticator, Authorizer, MfaVerifier, PipelineHook, PolicyEvaluator } from './pipeline-ports.js';
 import { rootEvaluator } from './pipeline-ports.js';
@@ -187,7 +187,7 @@ export function buildApp(deps: AppDeps): express.Express {
     const l = locals(res);
     const kerr = toKeywardError(err);
     const reply = errorReply(kerr, l.requestId);
-    if (reply.status >= 500) deps.logger.error({ requestId: l.requestId, code: kerr.code, err: kerr.cause ?? kerr }, 'request failed');
+    if (reply.status >= 500) deps.logger.error({ requestId: l.requestId, code: kerr.code, err: loggableError(kerr.cause ?? kerr) }, 'request failed');
     if (!res.headersSent) {
       if (reply.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(reply.retryAfterSeconds));
       res.status(reply.status).json(reply.body);

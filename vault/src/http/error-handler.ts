@@ -48,9 +48,23 @@ function fromBodyParser(err: unknown): KeywardError | null {
     case 'request.size.invalid':
     case 'stream.encoding.set':
       return new KeywardError('ERR_INVALID_INPUT', 'malformed request body');
-    default:
-      return null;
+    default: {
+      // Any other body-parser refusal is a client's mistake (it carries a 4xx status), never a 500.
+      const status = (err as { status?: unknown }).status;
+      return typeof status === 'number' && status >= 400 && status < 500 ? new KeywardError('ERR_INVALID_INPUT', 'malformed request body') : null;
+    }
   }
+}
+
+/**
+ * What a 5xx log line may say about an error: name, code, message and stack only. Library errors
+ * can carry request data as properties (body-parser puts the raw body on `err.body`), so the
+ * object is never logged as it is.
+ */
+export function loggableError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { value: typeof err };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}), stack: err.stack };
 }
 
 export function toKeywardError(err: unknown): KeywardError {
