@@ -120,7 +120,8 @@ describe('root key rotation over HTTP', () => {
     let status: any;
     for (let i = 0; i < 100; i++) {
       status = (await call('GET', '/sys/key-status')).json.data;
-      if (status.rotation.state !== 'rewrapping') break;
+      // rewrapping → retired → (grace 0) completed: wait for the end, not just the end of re-wrapping.
+      if (status.rotation.state === 'completed') break;
       await new Promise((res) => setTimeout(res, 100));
     }
     expect(status.term).toBe(2);
