@@ -245,9 +245,14 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
       ...(decision ? { decision } : {}),
     });
 
+    // A side-effect-free request's entry is written with its response entry, in one commit.
+    let deferredRequestEntry: AuditEvent | null = null;
     const finish = async (status: number, errorCode: string | null, outcome: AuditEvent['outcome']): Promise<void> => {
       const durationMs = performance.now() - l.startedAt;
-      await deps.audit.record({
+      const pending = deferredRequestEntry;
+      deferredRequestEntry = null;
+      const requestEntry = pending ? deps.audit.record(pending) : Promise.resolve();
+      const responseEntry = deps.audit.record({
         ...base(),
         type: 'response',
         time: new Date(),
@@ -258,6 +263,7 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
         ...(Object.keys(annotations.sensitive).length > 0 ? { sensitive: annotations.sensitive } : {}),
         ...(Object.keys(annotations.details).length > 0 ? { details: annotations.details } : {}),
       });
+      await Promise.all([requestEntry, responseEntry]);
       for (const h of deps.hooks ?? []) h.onResponse?.({ ctx, requestId: l.requestId, sourceAddress: l.sourceAddress, operation: spec.operation, status, errorCode, durationMs });
     };
 
@@ -315,7 +321,14 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
       }
       stage = 'handler';
       // Fail closed: no durable request entry, no operation.
-      await deps.audit.record({ ...base(), type: 'request', time: new Date() });
+      // Fail closed: no durable request entry, no operation. For an operation that changes nothing
+      // (decrypt, data key, …) the entry may go with the response entry in one commit instead: if
+      // that commit fails the caller gets 503 and the result is never released, so the operation
+      // still "did not happen" — and the request costs one durable commit instead of two.
+      const requestEvent: AuditEvent = { ...base(), type: 'request', time: new Date() };
+      const sideEffectFree = typeof spec.sideEffectFree === 'function' ? spec.sideEffectFree(req, ctx) : spec.sideEffectFree === true;
+      if (sideEffectFree) deferredRequestEntry = requestEvent;
+      else await deps.audit.record(requestEvent);
       let reply = (await spec.handler(req, ctx)) ?? {};
       const wrapTtl = deps.wrapping?.parseTtl(req.get('x-vault-wrap-ttl')) ?? null;
       if (wrapTtl !== null && deps.wrapping) reply = await deps.wrapping.wrap(ctx, reply, wrapTtl);

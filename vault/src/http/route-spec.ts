@@ -103,6 +103,12 @@ export interface RouteSpec {
    * and the handler must refuse an existing resource when only `create` was.
    */
   readonly upsert?: boolean;
+  /**
+   * The operation changes no state (decrypt, data key, reads): its audit request entry may be
+   * committed together with the response entry, before the answer, instead of before the handler.
+   * Never set this on a route that writes anything.
+   */
+  readonly sideEffectFree?: boolean | ((req: Request, ctx: RequestContext) => boolean);
   readonly handler: (req: Request, ctx: RequestContext) => Promise<Reply | null>;
 }
 

@@ -17,6 +17,8 @@ export function dataKeyRoutes(deps: { generateDataKey: GenerateDataKey }): Route
       method: ['POST', 'PUT'],
       path: '/transit/datakey/:type/:name',
       operation: 'transit.datakey',
+      // Changes nothing (reads the key only): one audit commit per request.
+      sideEffectFree: true,
       handler: async (req, ctx) => {
         const kind = req.params['type'];
         if (kind !== 'plaintext' && kind !== 'wrapped') throw invalidInput('invalid type: use plaintext or wrapped');

@@ -23,6 +23,8 @@ export function decryptRoutes(deps: { decrypt: Decrypt }): RouteSpec[] {
       method: ['POST', 'PUT'],
       path: '/transit/decrypt/:name',
       operation: 'transit.decrypt',
+      // Changes nothing (reads the key only): one audit commit per request.
+      sideEffectFree: true,
       handler: async (req, ctx) => {
         const name = keyNameOf(req, ctx);
         const b = parseInput(body, req.body);

@@ -45,6 +45,8 @@ export function encryptRoutes(deps: { encrypt: Encrypt }): RouteSpec[] {
       method: ['POST', 'PUT'],
       path: '/transit/encrypt/:name',
       operation: 'transit.encrypt',
+      // Changes nothing unless the caller may create the key (Vault's upsert): then the entry goes first.
+      sideEffectFree: (_req, ctx) => !ctx.can('create'),
       upsert: true,
       handler: async (req, ctx) => {
         const name = keyNameOf(req, ctx);

@@ -31,6 +31,8 @@ export function rewrapRoutes(deps: { rewrap: Rewrap }): RouteSpec[] {
       method: ['POST', 'PUT'],
       path: '/transit/rewrap/:name',
       operation: 'transit.rewrap',
+      // Changes nothing (reads the key only): one audit commit per request.
+      sideEffectFree: true,
       handler: async (req, ctx) => {
         const name = keyNameOf(req, ctx);
         const b = parseInput(body, req.body);
