@@ -64,6 +64,14 @@ interface CachedHandle {
 
 const rootKeyOf = (root: RootKeyRef): string => `${root.env}#${root.term}`;
 
+/**
+ * One lock for every creation or destruction of a token object (roots, signing and MAC keys):
+ * SoftHSM2's file-backed object store answers CKR_GENERAL_ERROR to concurrent token-object
+ * creations now and then (seen under load in the contract suite). They are rare (start-up,
+ * rotation), so serialising them costs nothing on request paths.
+ */
+const TOKEN_OBJECTS = 'token-objects';
+
 /** Open the token and log in; fails with ERR_HSM_UNAVAILABLE if the module, token or PIN is wrong. */
 export async function openPkcs11Hsm(options: Pkcs11HsmOptions): Promise<Pkcs11Hsm> {
   return Pkcs11Hsm.open(options);
@@ -115,7 +123,7 @@ export class Pkcs11Hsm implements Hsm {
   // ---- roots ---------------------------------------------------------------------------------
 
   async ensureRootKey(root: RootKeyRef): Promise<void> {
-    await this.serialise(`root:${rootKeyOf(root)}`, () =>
+    await this.serialise(TOKEN_OBJECTS, () =>
       this.run('ensureRootKey', async (lane) => {
         if (this.findRoot(lane, root) !== undefined) return;
         const handle = await this.p.C_GenerateKeyAsync(lane.session, { mechanism: P.CKM_AES_KEY_GEN }, T.rootKeyTemplate(root));
@@ -129,12 +137,12 @@ export class Pkcs11Hsm implements Hsm {
   }
 
   async destroyRootKey(root: RootKeyRef): Promise<void> {
-    await this.run('destroyRootKey', async (lane) => {
+    await this.serialise(TOKEN_OBJECTS, () => this.run('destroyRootKey', async (lane) => {
       this.rootHandles.delete(rootKeyOf(root));
       for (const handle of this.findAll(lane.session, T.findRootTemplate(root))) this.p.C_DestroyObject(lane.session, handle);
       // Loaded key versions outlive their root in the token; drop them so the old blobs stop working.
       this.destroyQuietly(lane.session, this.keyCache.forgetRoot(rootKeyOf(root)));
-    });
+    }));
   }
 
   // ---- key versions --------------------------------------------------------------------------
@@ -226,7 +234,7 @@ export class Pkcs11Hsm implements Hsm {
   // ---- signing and MAC keys ------------------------------------------------------------------
 
   async ensureSigningKey(label: string): Promise<PublicJwk> {
-    return this.serialise(`sig:${label}`, () =>
+    return this.serialise(TOKEN_OBJECTS, () =>
       this.run('ensureSigningKey', async (lane) => {
         let publicKey = this.findOne(lane.session, T.findByLabelTemplate(label, P.CKO_PUBLIC_KEY));
         const privateKey = this.findOne(lane.session, T.findByLabelTemplate(label, P.CKO_PRIVATE_KEY));
@@ -261,7 +269,7 @@ export class Pkcs11Hsm implements Hsm {
   }
 
   async ensureMacKey(label: string): Promise<void> {
-    await this.serialise(`mac:${label}`, () =>
+    await this.serialise(TOKEN_OBJECTS, () =>
       this.run('ensureMacKey', async (lane) => {
         if (this.findOne(lane.session, macFindTemplate(label)) !== undefined) return;
         await this.p.C_GenerateKeyAsync(lane.session, { mechanism: P.CKM_GENERIC_SECRET_KEY_GEN }, T.macKeyTemplate(label));
@@ -278,7 +286,7 @@ export class Pkcs11Hsm implements Hsm {
   }
 
   async destroyKeyByLabel(label: string): Promise<void> {
-    await this.run('destroyKeyByLabel', async (lane) => {
+    await this.serialise(TOKEN_OBJECTS, () => this.run('destroyKeyByLabel', async (lane) => {
       this.labelHandles.delete(`${P.CKO_PRIVATE_KEY}:${label}`);
       this.labelHandles.delete(`${P.CKO_SECRET_KEY}:${label}`);
       // Only signing pairs and generic-secret MAC keys: an AES root is never destroyed by label.
@@ -290,7 +298,7 @@ export class Pkcs11Hsm implements Hsm {
       for (const template of templates) {
         for (const handle of this.findAll(lane.session, template)) this.p.C_DestroyObject(lane.session, handle);
       }
-    });
+    }));
   }
 
   // ---- status and lifecycle ------------------------------------------------------------------
