@@ -77,6 +77,28 @@ export function tokenStoreContract(name: string, make: () => Promise<TokenStoreF
       expect(got && 'numUses' in got).toBe(false);
     });
 
+    it('consumeUse gives a use-limited token exactly numUses uses, then revokes it; unlimited tokens never run out', async () => {
+      const limited = tokenRecord({ numUses: 2 });
+      const unlimited = tokenRecord({});
+      await store.recordIssued(limited);
+      await store.recordIssued(unlimited);
+      const at = new Date('2030-01-01T00:00:00Z');
+      expect(await store.consumeUse(limited.jti, at)).toBe(true);
+      expect(await store.consumeUse(limited.jti, at)).toBe(true);
+      expect(await store.consumeUse(limited.jti, at)).toBe(false);
+      expect(await store.isRevoked(limited.jti)).toBe(true);
+      expect((await store.getRevocation(limited.jti))?.reason).toBe('num-uses-exhausted');
+      for (let i = 0; i < 5; i++) expect(await store.consumeUse(unlimited.jti, at)).toBe(true);
+      expect(await store.consumeUse('unknown-jti', at)).toBe(false);
+    });
+
+    it('concurrent consumeUse calls never hand out more than numUses uses', async () => {
+      const limited = tokenRecord({ numUses: 3 });
+      await store.recordIssued(limited);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.consumeUse(limited.jti, new Date())));
+      expect(results.filter(Boolean)).toHaveLength(3);
+    });
+
     it('jti and accessor are each unique: a duplicate fails with ERR_ALREADY_EXISTS', async () => {
       const rec = tokenRecord();
       await store.recordIssued(rec);

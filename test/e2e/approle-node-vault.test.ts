@@ -109,6 +109,20 @@ describe('revoking an identity or a role', () => {
   });
 });
 
+describe('num_uses', () => {
+  it('when a token is created with num_uses 2, then it works twice and is refused (revoked) the third time', async () => {
+    // A plain write: node-vault's tokenCreate() would also switch this client to the new token.
+    const created = await root.write('auth/token/create', { policies: ['default'], num_uses: 2 });
+    const limited = client(created.auth.client_token as string);
+    // Inspecting the token with lookup does not use it up.
+    await root.write('auth/token/lookup', { token: created.auth.client_token });
+    expect(await statusOf(limited.tokenLookupSelf())).toBe(200);
+    expect(await statusOf(limited.tokenLookupSelf())).toBe(200);
+    expect(await statusOf(limited.tokenLookupSelf())).toBe(403);
+    expect(await statusOf(limited.tokenLookupSelf())).toBe(403);
+  });
+});
+
 describe('token_bound_cidrs', () => {
   const callFrom = (localAddress: string, token: string): Promise<number> =>
     new Promise((resolve, reject) => {

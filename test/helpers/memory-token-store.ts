@@ -15,6 +15,7 @@ import type {
 } from '../../vault/src/core/ports/token-store.js';
 
 interface StoredToken {
+  usesMade?: number;
   record: TokenRecord;
   reason: string | null;
 }
@@ -78,6 +79,18 @@ export class MemoryTokenStore implements TokenStore {
     t.record = { ...t.record, revokedAt: new Date(at) };
     t.reason = reason;
     return true;
+  }
+
+  async consumeUse(jti: string, at: Date): Promise<boolean> {
+    this.assertOpen();
+    const t = this.tokens.get(jti);
+    if (!t || t.record.revokedAt !== null) return false;
+    const limit = t.record.numUses ?? 0;
+    if (limit === 0) return true;
+    t.usesMade = (t.usesMade ?? 0) + 1;
+    if (t.usesMade <= limit) return true;
+    this.markRevoked(t, at, 'num-uses-exhausted');
+    return false;
   }
 
   async revoke(jti: string, at: Date, reason: string): Promise<boolean> {

@@ -28,6 +28,7 @@ export const DENIAL_REASONS = [
   'unknown-token', // valid signature but no record (purged, or a restored database)
   'record-mismatch', // claims disagree with the stored record
   'revoked',
+  'uses-exhausted', // num_uses reached: the token is revoked, as in Vault
   'wrong-env',
   'not-permitted', // issuing: a child asked for more than its parent has
 ] as const;

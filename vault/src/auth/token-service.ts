@@ -88,6 +88,11 @@ export interface IssuedToken {
 export interface VerifyRequest {
   /** The environment (X-Vault-Namespace) the request is for. */
   readonly env: Environment;
+  /**
+   * This verification is a use of the token (default true): a use-limited token (num_uses) loses
+   * one. Inspecting another caller's token (sys/capabilities, auth/token/lookup) passes false.
+   */
+  readonly consumeUse?: boolean;
 }
 
 const DAY = 86_400;
@@ -343,6 +348,10 @@ export class TokenService {
       !sameList(record.policies, claims.policies)
     ) {
       throw tokenDenied('record-mismatch');
+    }
+    if ((record.numUses ?? 0) > 0 && request.consumeUse !== false && !(await this.deps.store.consumeUse(record.jti, now))) {
+      this.cache?.dropJti(record.jti);
+      throw tokenDenied('uses-exhausted');
     }
     return toPrincipal(record);
   }

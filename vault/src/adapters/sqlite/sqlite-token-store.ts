@@ -127,6 +127,7 @@ export class SqliteTokenStore implements TokenStore {
   private readonly recordTx: Transaction<(row: Omit<TokenRow, 'revoked_at' | 'revoke_reason'>) => void>;
   private readonly setKeyStateTx: Transaction<(kid: string, state: SigningKeyState, retiresAt: number | null) => void>;
   private readonly activateTx: Transaction<(row: KeyRow, previousRetiresAt: number) => void>;
+  private readonly takeUse: Statement<[string]>;
   private readonly revokeWhereStatements = new Map<string, Statement<unknown[]>>();
 
   constructor(private readonly db: SqliteConnection) {
@@ -139,6 +140,9 @@ export class SqliteTokenStore implements TokenStore {
     this.selectByAccessor = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE accessor = ?`);
     this.selectRevocation = db.prepare('SELECT revoked_at, revoke_reason FROM tokens WHERE jti = ?');
     this.revokeOne = db.prepare('UPDATE tokens SET revoked_at = ?, revoke_reason = ? WHERE jti = ? AND revoked_at IS NULL');
+    this.takeUse = db.prepare(
+      'UPDATE tokens SET uses_made = uses_made + 1 WHERE jti = ? AND revoked_at IS NULL AND (num_uses IS NULL OR num_uses = 0 OR uses_made < num_uses)',
+    );
     this.selectBySubject = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE subject = ? ORDER BY issued_at DESC, jti LIMIT ?`);
     this.deleteExpired = db.prepare('DELETE FROM tokens WHERE expires_at < ?');
     this.insertKey = db.prepare(
@@ -241,6 +245,18 @@ export class SqliteTokenStore implements TokenStore {
     return this.run('revokeWhere', () => {
       const { stmt, params } = this.revokeWhereStatement(filter);
       const tx = this.db.transaction(() => stmt.run(...params, at.getTime(), reason).changes);
+      return tx.immediate();
+    });
+  }
+
+  consumeUse(jti: string, at: Date): Promise<boolean> {
+    return this.run('consumeUse', () => {
+      const tx = this.db.transaction(() => {
+        const taken = this.takeUse.run(jti).changes;
+        if (taken === 1) return true;
+        this.revokeOne.run(at.getTime(), 'num-uses-exhausted', jti);
+        return false;
+      });
       return tx.immediate();
     });
   }

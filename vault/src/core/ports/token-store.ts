@@ -32,7 +32,7 @@ export interface TokenRecord {
   readonly issuedAt: Date;
   readonly expiresAt: Date;
   readonly revokedAt: Date | null;
-  /** Vault's num_uses; recorded, not enforced by the store (0/absent = unlimited). */
+  /** Vault's num_uses (0/absent = unlimited); each use is taken with `consumeUse`. */
   readonly numUses?: number;
   readonly meta: Readonly<Record<string, string>>;
 }
@@ -81,6 +81,11 @@ export interface TokenStore {
   revokeWhere(filter: RevokeFilter, at: Date, reason?: string): Promise<number>;
   /** Fail-closed: true unless the token is recorded and not revoked. */
   isRevoked(jti: string): Promise<boolean>;
+  /**
+   * Take one use of a use-limited token, atomically (several processes share the store): false
+   * when none is left, and the token is then revoked (reason 'num-uses-exhausted'), as in Vault.
+   */
+  consumeUse(jti: string, at: Date): Promise<boolean>;
   getRevocation(jti: string): Promise<RevokedInfo | null>;
   /** Tokens issued to `subject`, newest first, revoked ones included. */
   listBySubject(subject: string, limit?: number): Promise<TokenRecord[]>;

@@ -86,7 +86,7 @@ export function tokenRoutes(deps: TokenRouteDeps): RouteSpec[] {
     post('/auth/token/lookup', 'auth.token.lookup', async (req, ctx) => {
       const { token } = parseInput(tokenBody, req.body);
       ctx.audit.sensitive['token'] = token;
-      const p = await deps.tokens.verify(token, { env: ctx.env });
+      const p = await deps.tokens.verify(token, { env: ctx.env, consumeUse: false });
       const record = await deps.tokens.lookup(p.jti);
       if (record === null) throw permissionDenied();
       return { data: tokenLookupData(record, '', now()) };
@@ -96,7 +96,7 @@ export function tokenRoutes(deps: TokenRouteDeps): RouteSpec[] {
       const { token } = parseInput(tokenBody, req.body);
       ctx.audit.sensitive['token'] = token;
       try {
-        const p = await deps.tokens.verify(token, { env: ctx.env });
+        const p = await deps.tokens.verify(token, { env: ctx.env, consumeUse: false });
         ctx.audit.details['revoked'] = await deps.tokens.revokeTree(p.jti, 'auth/token/revoke');
       } catch (e) {
         // Unknown, expired, revoked or another environment's token: nothing to revoke here (no oracle).

@@ -64,7 +64,7 @@ export function capabilityRoutes(deps: CapabilityRouteDeps): RouteSpec[] {
         ctx.audit.sensitive['token'] = body.token;
         let subject: Principal;
         try {
-          subject = await deps.tokens.verify(body.token, { env: ctx.env });
+          subject = await deps.tokens.verify(body.token, { env: ctx.env, consumeUse: false });
         } catch (e) {
           if (isKeywardError(e) && e.code === 'ERR_PERMISSION_DENIED') throw invalidInput('invalid token');
           throw e;
