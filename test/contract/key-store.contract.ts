@@ -329,6 +329,22 @@ export function describeKeyStoreContract(name: string, make: () => Promise<KeySt
         expect((await store.getKey(prod, keyName))?.versions[0]).toMatchObject({ wrappedKek: null, rootTerm: 1 });
       });
 
+      it('replaceWrappedKeks re-wraps a batch in one call, each item a compare-and-set on the old term', async () => {
+        await store.putRoot(prod, 1, 'active', T0);
+        await store.createKey(newKey('batch-k'));
+        await store.appendKeyVersion(prod, parseKeyName('batch-k'), blob(), 1, T0);
+        const items = [
+          { name: parseKeyName('batch-k'), version: v(1), wrappedKek: blob() },
+          { name: parseKeyName('batch-k'), version: v(2), wrappedKek: blob() },
+        ];
+        expect(await store.replaceWrappedKeks(prod, 1, 2, items)).toEqual([true, true]);
+        // Already moved: the same CAS from term 1 fails for both.
+        expect(await store.replaceWrappedKeks(prod, 1, 3, items)).toEqual([false, false]);
+        const key = await store.getKey(prod, parseKeyName('batch-k'));
+        expect(key?.versions.map((x) => x.rootTerm)).toEqual([2, 2]);
+        expect(key?.versions.map((x) => x.wrappedKek)).toEqual(items.map((i) => i.wrappedKek));
+      });
+
       it('lets exactly one of two racing re-wraps of one version win', async () => {
         const keyName = await keyWithVersions('race', 1, 1);
         const results = await Promise.all([

@@ -324,6 +324,12 @@ export class MemoryKeyStore implements KeyStore {
     });
   }
 
+  async replaceWrappedKeks(env: Environment, fromTerm: number, toTerm: number, items: ReadonlyArray<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }>): Promise<boolean[]> {
+    const out: boolean[] = [];
+    for (const i of items) out.push(await this.replaceWrappedKek(env, i.name, i.version, fromTerm, toTerm, i.wrappedKek));
+    return out;
+  }
+
   replaceWrappedKek(env: Environment, name: KeyName, version: KeyVersion, fromTerm: number, toTerm: number, wrappedKek: Buffer): Promise<boolean> {
     return this.run('replaceWrappedKek', () => {
       checkTerm(toTerm);

@@ -500,6 +500,15 @@ export class SqliteKeyStore implements KeyStore {
     });
   }
 
+  replaceWrappedKeks(env: Environment, fromTerm: number, toTerm: number, items: ReadonlyArray<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }>): Promise<boolean[]> {
+    // One transaction (one fsync) per batch: root re-wrap was bound by a commit per blob.
+    return this.run('replaceWrappedKeks', () => {
+      checkTerm(toTerm);
+      const tx = this.db.transaction(() => items.map((i) => this.st.replaceKek.run(i.wrappedKek, toTerm, env, i.name, i.version, fromTerm).changes === 1));
+      return tx.immediate();
+    });
+  }
+
   appendKeyVersionIfDue(env: Environment, name: KeyName, wrappedKek: Buffer, rootTerm: number, now: Date, dueBefore: Date): Promise<KeyVersion | null> {
     return this.run('appendKeyVersionIfDue', () => {
       checkTerm(rootTerm);

@@ -125,6 +125,8 @@ export interface KeyStore {
   listVersionsWrappedUnder(env: Environment, term: number, limit: number): Promise<Array<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }>>;
   /** Compare-and-set re-wrap: replaces the blob only if it is still under `fromTerm`. */
   replaceWrappedKek(env: Environment, name: KeyName, version: KeyVersion, fromTerm: number, toTerm: number, wrappedKek: Buffer): Promise<boolean>;
+  /** `replaceWrappedKek` for a batch, in one durable transaction; one result per item, in order. */
+  replaceWrappedKeks(env: Environment, fromTerm: number, toTerm: number, items: ReadonlyArray<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }>): Promise<boolean[]>;
 
   // ---- lifecycle (issue 5) -----------------------------------------------------------------------
   /**

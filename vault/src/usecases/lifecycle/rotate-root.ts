@@ -7,7 +7,7 @@
  *   1. generate term+1 in the HSM (find-or-generate), record it `active`, demote the old term to
  *      `retiring`, record the job (root_rotations row);
  *   2. in batches: list blobs still under the old term, `hsm.rewrapKey` each to the new term, store it
- *      with a compare-and-set on (version, old term) (`replaceWrappedKek`), drop the old cached
+ *      with a compare-and-set on (version, old term) per batch (`replaceWrappedKeks`), drop the old cached
  *      handle, persist progress;
  *   3. when none remain: mark the old term `retired` (retired_at);
  *   4. once `retireGraceMs` has passed and still nothing is wrapped under it: destroy it in the HSM
@@ -29,7 +29,7 @@ import type { AuditSink } from '../../core/ports/audit-sink.js';
 import type { Clock } from '../../core/ports/clock.js';
 import type { Hsm } from '../../core/ports/hsm.js';
 import type { KeyStore, RootKeyRecord, RootRotationRecord } from '../../core/ports/key-store.js';
-import type { Environment } from '../../core/types.js';
+import type { Environment, KeyName, KeyVersion } from '../../core/types.js';
 
 export interface RootRotationOptions {
   /** Blobs re-wrapped per batch (progress is persisted after each). Default 100. */
@@ -124,13 +124,19 @@ export function makeRootRotation(deps: RootRotationDeps): RootRotation {
       const batch = await keys.listVersionsWrappedUnder(env, from.term, batchSize);
       if (batch.length === 0) break;
       let moved = 0;
+      const rewrapped: Array<{ name: KeyName; version: KeyVersion; wrappedKek: Buffer }> = [];
       for (const b of batch) {
         const oldCacheId = versionCacheId(env, b.name, b.version, from.term);
-        const rewrapped = Buffer.from(await hsm.rewrapKey({ cacheId: oldCacheId, root: { env, term: from.term }, wrappedKek: b.wrappedKek }, { env, term: to }));
-        if (await keys.replaceWrappedKek(env, b.name, b.version, from.term, to, rewrapped)) {
-          moved++;
-          await hsm.forgetKey(oldCacheId);
-        }
+        rewrapped.push({ name: b.name, version: b.version, wrappedKek: Buffer.from(await hsm.rewrapKey({ cacheId: oldCacheId, root: { env, term: from.term }, wrappedKek: b.wrappedKek }, { env, term: to })) });
+      }
+      // Compare-and-set of the whole batch in one transaction; a blob re-wrapped meanwhile by someone
+      // else is simply not replaced (its CAS fails), never duplicated.
+      const replaced = await keys.replaceWrappedKeks(env, from.term, to, rewrapped);
+      for (const [i, ok] of replaced.entries()) {
+        const item = rewrapped[i];
+        if (!ok || !item) continue;
+        moved++;
+        await hsm.forgetKey(versionCacheId(env, item.name, item.version, from.term));
       }
       job = { ...job, done: job.done + moved };
       await keys.putRootRotation(job);
