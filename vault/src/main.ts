@@ -12,7 +12,7 @@ import { closeDatabase, openDatabase } from './adapters/sqlite/database.js';
 import { SqliteKeyStore } from './adapters/sqlite/sqlite-key-store.js';
 import { SqliteTokenStore } from './adapters/sqlite/sqlite-token-store.js';
 import { createAuditTrail } from './audit/index.js';
-import { TokenService } from './auth/token-service.js';
+import { TokenService, type TokenServiceOptions } from './auth/token-service.js';
 import type { KeywardConfig } from './config.js';
 import { DEFAULT_PERFORMANCE, readSecretFile } from './config.js';
 import { KeywardError } from './core/errors.js';
@@ -20,7 +20,7 @@ import type { AuditSink } from './core/ports/audit-sink.js';
 import type { Hsm } from './core/ports/hsm.js';
 import type { KeyStore } from './core/ports/key-store.js';
 import type { SecretStore } from './core/ports/secret-store.js';
-import { systemClock } from './core/ports/clock.js';
+import { systemClock, type Clock } from './core/ports/clock.js';
 import { parseEnvironment, type Environment } from './core/types.js';
 import { buildApp } from './http/app.js';
 import { jsHclDecoder } from './adapters/hcl/js-hcl-decoder.js';
@@ -100,7 +100,6 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
   const clock = systemClock;
   const environments = config.environments.map(parseEnvironment);
   const defaultEnvironment = parseEnvironment(config.defaultEnvironment ?? config.environments[0] ?? 'dev');
-  const strictSecrets = !config.dev;
 
   const db = await openDatabase({ file: config.storage.path });
   const closers: Array<() => Promise<void> | void> = [() => closeDatabase(db)];
@@ -114,15 +113,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     }
   };
   try {
-    const pin = readSecretFile(config.hsm.pinFile, { strictMode: strictSecrets });
-    const pkcs11: Hsm = await openPkcs11Hsm({
-      modulePath: config.hsm.module,
-      tokenLabel: config.hsm.tokenLabel,
-      pin,
-      sessionPoolSize: config.hsm.sessionPoolSize,
-      keyCacheSize: config.performance.hsmKeyCacheSize,
-      ...(config.hsm.softhsmConf ? { softhsmConf: config.hsm.softhsmConf } : {}),
-    });
+    const pkcs11 = await openHsmFromConfig(config);
     closers.push(() => pkcs11.close());
 
     // One key-record cache for the process: every module writes keys through its store, so any
@@ -143,10 +134,7 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     for (const env of environments) await ensureRoot(env);
 
     const tokenStore = new SqliteTokenStore(db);
-    const tokens = new TokenService(
-      { hsm, store: tokenStore },
-      { issuer: config.auth.issuer, audience: config.auth.audience, defaultTtlSeconds: config.auth.defaultTtlSeconds, maxTtlSeconds: config.auth.maxTtlSeconds, clock, cacheVerified: config.performance.verifiedTokenCache },
-    );
+    const tokens = new TokenService({ hsm, store: tokenStore }, tokenServiceOptions(config, clock));
     await tokens.ensureActiveKey();
 
     const authenticator = tokenAuthenticator(tokens, defaultEnvironment);
@@ -336,6 +324,30 @@ function transitPerformance(config: KeywardConfig): TransitPerformanceOptions {
     ? makeDekCachePolicy(new DekCache({ maxMessages: d.maxMessages, maxBytes: d.maxBytes, maxAgeMs: d.maxAgeSeconds * 1000, maxEntries: d.maxEntries }), d.excludeKeys)
     : undefined;
   return { keyRecordCacheTtlMs: p.keyRecordCacheTtlMs, ...(dekCache ? { dekCache } : {}) };
+}
+
+/** The PKCS#11 adapter as the configuration describes it (PIN from its file; strict mode outside dev). */
+export async function openHsmFromConfig(config: KeywardConfig): Promise<Hsm> {
+  const pin = readSecretFile(config.hsm.pinFile, { strictMode: !config.dev });
+  return openPkcs11Hsm({
+    modulePath: config.hsm.module,
+    tokenLabel: config.hsm.tokenLabel,
+    pin,
+    sessionPoolSize: config.hsm.sessionPoolSize,
+    keyCacheSize: config.performance.hsmKeyCacheSize,
+    ...(config.hsm.softhsmConf ? { softhsmConf: config.hsm.softhsmConf } : {}),
+  });
+}
+
+export function tokenServiceOptions(config: KeywardConfig, clock: Clock): TokenServiceOptions {
+  return {
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    defaultTtlSeconds: config.auth.defaultTtlSeconds,
+    maxTtlSeconds: config.auth.maxTtlSeconds,
+    clock,
+    cacheVerified: config.performance.verifiedTokenCache,
+  };
 }
 
 function clusterId(config: KeywardConfig): string {
