@@ -83,8 +83,8 @@ function inventoryRow(env: string, name: string, d: Json, o: CollectOptions): Ke
   const created: number[] = [];
   const expiring: number[] = [];
   const expiringWithin = (o.expiringWithinDays ?? 14) * DAY;
-  for (const [v, info] of versions) {
-    // Vault's shape is { "1": <unix seconds> }; a richer shape may carry creation and expiry times.
+  for (const [, info] of versions) {
+    // Vault's shape is { "1": <unix seconds> }; a richer shape may carry the creation time.
     const t = typeof info === 'number' ? info : Date.parse(str(obj(info)['creation_time'])) / 1000;
     if (Number.isFinite(t)) created.push(t);
   }

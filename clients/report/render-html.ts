@@ -4,7 +4,7 @@
  * a CSP that forbids scripts, so even a rendering bug could not run code from a hostile key name.
  */
 import type { ComplianceReport } from './model.js';
-import { SECTION_ORDER, SECTION_TITLES, days, provenanceLine, type SectionKey } from './render-shared.js';
+import { MFA_UNCOVERED_HEAD, SECTION_ORDER, SECTION_TITLES, keyInventoryTable, listSectionTable, overdueKeys, provenanceLine, type SectionKey, type SectionTable } from './render-shared.js';
 
 export function htmlEscape(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -23,43 +23,30 @@ function table(head: readonly string[], rows: readonly (readonly unknown[])[], b
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 
+const tableOf = (t: SectionTable, badCol?: (row: readonly unknown[]) => boolean): string => table(t.head, t.rows, badCol);
+
 function body(r: ComplianceReport, key: SectionKey): string {
   switch (key) {
     case 'keyInventory': {
-      const overdue = r.keyInventory.data.filter((k) => k.rotation === 'overdue').length;
+      const overdue = overdueKeys(r);
       return (
         `<p>${r.keyInventory.data.length} key(s); <span class="${overdue > 0 ? 'bad' : 'good'}">${overdue} overdue</span> for rotation (limit: auto_rotate_period, else ${r.defaultMaxKeyAgeDays} days).</p>` +
-        table(
-          ['Environment', 'Key', 'Versions', 'Created', 'Last rotated', 'Age (days)', 'Auto-rotate period', 'Limit (days)', 'Rotation', 'Expiring versions'],
-          r.keyInventory.data.map((k) => [
-            k.env,
-            k.name,
-            k.versions,
-            k.created ?? '-',
-            k.lastRotated ?? '-',
-            k.ageDays === null ? '-' : days(k.ageDays),
-            k.autoRotatePeriodSeconds > 0 ? `${k.autoRotatePeriodSeconds}s` : 'none',
-            `${days(k.maxAgeDays)}${k.policyBasis === 'default-max' ? ' (default)' : ''}`,
-            k.rotation.toUpperCase(),
-            k.expiringVersions.length > 0 ? k.expiringVersions.join(', ') : '-',
-          ]),
-          (row) => row[8] === 'OVERDUE',
-        )
+        tableOf(keyInventoryTable(r), (row) => row[8] === 'OVERDUE')
       );
     }
     case 'prodDecrypt':
-      return table(['Role', 'Kind', 'Decrypt paths', 'Granting policies', 'MFA'], r.prodDecrypt.data.map((g) => [g.role, g.kind, g.paths.join(', '), g.grantingPolicies.join(', '), g.mfaMethods.join(', ') || 'none']));
+      return tableOf(listSectionTable('prodDecrypt', r));
     case 'mfaCoverage': {
       const c = r.mfaCoverage.data;
       if (!c) return '<p class="na">Not available.</p>';
-      return `<p><span class="${c.withMfa === c.criticalGrants ? 'good' : 'bad'}">${c.withMfa} of ${c.criticalGrants}</span> critical grant(s) require MFA.</p>` + table(['Role', 'Path', 'Capability'], c.uncovered.map((u) => [u.role, u.path, u.capability]));
+      return `<p><span class="${c.withMfa === c.criticalGrants ? 'good' : 'bad'}">${c.withMfa} of ${c.criticalGrants}</span> critical grant(s) require MFA.</p>` + table(MFA_UNCOVERED_HEAD, c.uncovered.map((u) => [u.role, u.path, u.capability]));
     }
     case 'revocations':
-      return table(['Time', 'Operation', 'By', 'Environment', 'Path'], r.revocations.data.map((e) => [e.time, e.operation, e.subject, e.env, e.path]));
+      return tableOf(listSectionTable('revocations', r));
     case 'anomalies':
-      return table(['Time', 'Kind', 'Subject', 'Environment', 'Suspended'], r.anomalies.data.map((a) => [a.time, a.kind, a.subject, a.env, a.suspended ? 'yes' : 'no']));
+      return tableOf(listSectionTable('anomalies', r));
     case 'incidents':
-      return table(['Opened', 'Id', 'Environment', 'Kind', 'Status', 'Summary'], r.incidents.data.map((i) => [i.createdAt, i.id, i.env, i.kind, i.status, i.summary]));
+      return tableOf(listSectionTable('incidents', r));
     case 'auditChain': {
       const a = r.auditChain.data;
       if (!a) return '<p class="na">Not available.</p>';

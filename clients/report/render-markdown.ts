@@ -4,7 +4,7 @@
  * render raw HTML), so a hostile key or role name cannot break the table or inject markup.
  */
 import type { ComplianceReport } from './model.js';
-import { SECTION_ORDER, SECTION_TITLES, days, provenanceLine, type SectionKey } from './render-shared.js';
+import { MFA_UNCOVERED_HEAD, SECTION_ORDER, SECTION_TITLES, keyInventoryTable, listSectionTable, overdueKeys, provenanceLine, type SectionKey, type SectionTable } from './render-shared.js';
 
 export function mdEscape(value: unknown): string {
   return String(value ?? '')
@@ -20,42 +20,30 @@ function table(head: readonly string[], rows: readonly (readonly unknown[])[]): 
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdEscape).join(' | ')} |`)].join('\n') + '\n';
 }
 
+const tableOf = (t: SectionTable): string => table(t.head, t.rows);
+
 function body(r: ComplianceReport, key: SectionKey): string {
   switch (key) {
     case 'keyInventory': {
-      const overdue = r.keyInventory.data.filter((k) => k.rotation === 'overdue').length;
+      const overdue = overdueKeys(r);
       return (
         `${r.keyInventory.data.length} key(s); ${overdue} overdue for rotation (limit: auto_rotate_period, else ${r.defaultMaxKeyAgeDays} days).\n\n` +
-        table(
-          ['Environment', 'Key', 'Versions', 'Created', 'Last rotated', 'Age (days)', 'Auto-rotate period', 'Limit (days)', 'Rotation', 'Expiring versions'],
-          r.keyInventory.data.map((k) => [
-            k.env,
-            k.name,
-            k.versions,
-            k.created ?? '-',
-            k.lastRotated ?? '-',
-            k.ageDays === null ? '-' : days(k.ageDays),
-            k.autoRotatePeriodSeconds > 0 ? `${k.autoRotatePeriodSeconds}s` : 'none',
-            `${days(k.maxAgeDays)}${k.policyBasis === 'default-max' ? ' (default)' : ''}`,
-            k.rotation.toUpperCase(),
-            k.expiringVersions.length > 0 ? k.expiringVersions.join(', ') : '-',
-          ]),
-        )
+        tableOf(keyInventoryTable(r))
       );
     }
     case 'prodDecrypt':
-      return table(['Role', 'Kind', 'Decrypt paths', 'Granting policies', 'MFA'], r.prodDecrypt.data.map((g) => [g.role, g.kind, g.paths.join(', '), g.grantingPolicies.join(', '), g.mfaMethods.join(', ') || 'none']));
+      return tableOf(listSectionTable('prodDecrypt', r));
     case 'mfaCoverage': {
       const c = r.mfaCoverage.data;
       if (!c) return '_Not available._\n';
-      return `${c.withMfa} of ${c.criticalGrants} critical grant(s) require MFA.\n\n` + table(['Role', 'Path', 'Capability'], c.uncovered.map((u) => [u.role, u.path, u.capability]));
+      return `${c.withMfa} of ${c.criticalGrants} critical grant(s) require MFA.\n\n` + table(MFA_UNCOVERED_HEAD, c.uncovered.map((u) => [u.role, u.path, u.capability]));
     }
     case 'revocations':
-      return table(['Time', 'Operation', 'By', 'Environment', 'Path'], r.revocations.data.map((e) => [e.time, e.operation, e.subject, e.env, e.path]));
+      return tableOf(listSectionTable('revocations', r));
     case 'anomalies':
-      return table(['Time', 'Kind', 'Subject', 'Environment', 'Suspended'], r.anomalies.data.map((a) => [a.time, a.kind, a.subject, a.env, a.suspended ? 'yes' : 'no']));
+      return tableOf(listSectionTable('anomalies', r));
     case 'incidents':
-      return table(['Opened', 'Id', 'Environment', 'Kind', 'Status', 'Summary'], r.incidents.data.map((i) => [i.createdAt, i.id, i.env, i.kind, i.status, i.summary]));
+      return tableOf(listSectionTable('incidents', r));
     case 'auditChain': {
       const a = r.auditChain.data;
       if (!a) return '_Not available._\n';

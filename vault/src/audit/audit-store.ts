@@ -3,7 +3,7 @@
  * must keep the same rule: `appendBatch` reads the chain head and inserts the batch in ONE write
  * transaction, so several processes sharing the database extend one chain without forks.
  */
-import type { AuditCheckpoint, AuditEntryBody, ChainAnchor, StoredAuditEntry } from './types.js';
+import type { AuditCheckpoint, ChainAnchor, StoredAuditEntry } from './types.js';
 
 export interface ChainHead {
   readonly seq: number;

@@ -87,49 +87,38 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     if (first || lastFacts === null) lastFacts = keyFacts().catch(() => []);
     return lastFacts;
   };
-  new Gauge({
-    name: 'keyward_key_seconds_since_rotation',
-    help: 'Seconds since each transit key was last rotated',
-    labelNames: ['env', 'key'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      const nowMs = clock.now().getTime();
-      for (const f of await factsForScrape(true)) {
-        this.set({ env: f.env, key: f.name }, Math.max(0, (nowMs - f.lastRotatedAt.getTime()) / 1000));
-      }
-    },
-  });
-  new Gauge({
-    name: 'keyward_key_seconds_until_rotation',
-    help: 'Seconds until each auto-rotating transit key is due (negative: overdue)',
-    labelNames: ['env', 'key'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      const nowMs = clock.now().getTime();
-      for (const f of await factsForScrape(false)) {
-        if (f.autoRotatePeriodSeconds <= 0) continue;
-        const dueMs = f.lastRotatedAt.getTime() + f.autoRotatePeriodSeconds * 1000;
-        this.set({ env: f.env, key: f.name }, (dueMs - nowMs) / 1000);
-      }
-    },
-  });
-
-  new Gauge({
-    name: 'keyward_key_seconds_until_version_expiry',
-    help: 'Seconds until the latest version of each transit key with a version_ttl stops encrypting (negative: expired)',
-    labelNames: ['env', 'key'] as const,
-    registers,
-    async collect() {
-      this.reset();
-      const nowMs = clock.now().getTime();
-      for (const f of await factsForScrape(false)) {
-        if (!f.latestVersionExpiresAt) continue;
-        this.set({ env: f.env, key: f.name }, (f.latestVersionExpiresAt.getTime() - nowMs) / 1000);
-      }
-    },
-  });
+  /**
+   * One per-key gauge, computed from the key facts on scrape. The first gauge of a scrape
+   * (`freshFacts`) reads the facts anew; the later ones reuse that read.
+   */
+  const keyGauge = (name: string, help: string, freshFacts: boolean, value: (f: KeyRotationFact, nowMs: number) => number | null): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['env', 'key'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const nowMs = clock.now().getTime();
+        for (const f of await factsForScrape(freshFacts)) {
+          const v = value(f, nowMs);
+          if (v !== null) this.set({ env: f.env, key: f.name }, v);
+        }
+      },
+    });
+  };
+  keyGauge('keyward_key_seconds_since_rotation', 'Seconds since each transit key was last rotated', true, (f, nowMs) =>
+    Math.max(0, (nowMs - f.lastRotatedAt.getTime()) / 1000),
+  );
+  keyGauge('keyward_key_seconds_until_rotation', 'Seconds until each auto-rotating transit key is due (negative: overdue)', false, (f, nowMs) =>
+    f.autoRotatePeriodSeconds > 0 ? (f.lastRotatedAt.getTime() + f.autoRotatePeriodSeconds * 1000 - nowMs) / 1000 : null,
+  );
+  keyGauge(
+    'keyward_key_seconds_until_version_expiry',
+    'Seconds until the latest version of each transit key with a version_ttl stops encrypting (negative: expired)',
+    false,
+    (f, nowMs) => (f.latestVersionExpiresAt ? (f.latestVersionExpiresAt.getTime() - nowMs) / 1000 : null),
+  );
 
   return {
     registry,
