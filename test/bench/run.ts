@@ -205,6 +205,54 @@ function rssMiB(pid: number): number {
   }
 }
 
+/** CPU time (ms) of each thread of a process, by thread id, from /proc/<pid>/task/<tid>/stat. */
+function threadCpuMs(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[] = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * tick);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
+/** CPU of a process tree (server + cluster workers): total, and the main threads' share. */
+interface CpuSnapshot {
+  total: number;
+  main: number;
+  threads: Map<string, number>;
+}
+
+function cpuSnapshot(pid: number): CpuSnapshot {
+  const snap: CpuSnapshot = { total: 0, main: 0, threads: new Map() };
+  for (const p of [pid, ...childPids(pid)]) {
+    for (const [tid, ms] of threadCpuMs(p)) {
+      snap.total += ms;
+      if (tid === p) snap.main += ms;
+      else snap.threads.set(`${p}/${tid}`, ms);
+    }
+  }
+  return snap;
+}
+
+/** Per-request CPU (µs) between two snapshots: total, main threads, and the busiest other threads. */
+function cpuPerRequest(a: CpuSnapshot, b: CpuSnapshot, requests: number): { total: number; main: number; top: number[] } {
+  const per = (ms: number): number => (requests ? (ms * 1000) / requests : 0);
+  const others = [...b.threads].map(([k, ms]) => ms - (a.threads.get(k) ?? 0)).sort((x, y) => y - x);
+  return { total: per(b.total - a.total), main: per(b.main - a.main), top: others.slice(0, 4).map(per) };
+}
+
 /** RSS of the server: the process itself, plus its workers when it is a cluster primary. */
 function serverRss(pid: number): number {
   return [pid, ...childPids(pid)].reduce((sum, p) => sum + rssMiB(p), 0);
@@ -380,6 +428,13 @@ interface Row {
   ratio: number;
   hsmPerRequest: number;
   rssMiB: number;
+  /** Server CPU per request (µs, all threads and workers), its main threads' part, the busiest others. */
+  cpuUs: number;
+  mainCpuUs: number;
+  topThreadsCpuUs: number[];
+  baselineCpuUs: number;
+  /** The load generator's (this process's) CPU per request, Keyward runs. */
+  generatorCpuUs: number;
   non2xx: number;
   errors: number;
   runs: Sample[];
@@ -432,14 +487,25 @@ async function main(): Promise<void> {
         const bs: Sample[] = [];
         const hsm: number[] = [];
         const rss: number[] = [];
+        const cpu: ReturnType<typeof cpuPerRequest>[] = [];
+        const baseCpu: number[] = [];
+        const genCpu: number[] = [];
         for (let r = 0; r < opts.runs; r += 1) {
           const before = await hsmOps(url, ca, root, opts.workers);
+          const cpu0 = cpuSnapshot(server.pid as number);
+          const gen0 = process.cpuUsage();
           const k = await cannon(url, c, token, conc, opts.duration);
+          const gen1 = process.cpuUsage(gen0);
+          cpu.push(cpuPerRequest(cpu0, cpuSnapshot(server.pid as number), k.requests));
+          genCpu.push(k.requests ? (gen1.user + gen1.system) / k.requests : 0);
           const after = await hsmOps(url, ca, root, opts.workers);
           rss.push(serverRss(server.pid as number));
           hsm.push(k.requests ? (after - before) / k.requests : 0);
           ks.push(k);
-          bs.push(await cannon(baseUrl, c, token, conc, opts.duration));
+          const b0 = cpuSnapshot(baseline.pid as number);
+          const b = await cannon(baseUrl, c, token, conc, opts.duration);
+          baseCpu.push(cpuPerRequest(b0, cpuSnapshot(baseline.pid as number), b.requests).total);
+          bs.push(b);
         }
         const row: Row = {
           case: c.name,
@@ -453,6 +519,11 @@ async function main(): Promise<void> {
           ratio: 0,
           hsmPerRequest: median(hsm),
           rssMiB: Math.max(...rss),
+          cpuUs: median(cpu.map((x) => x.total)),
+          mainCpuUs: median(cpu.map((x) => x.main)),
+          topThreadsCpuUs: [0, 1, 2, 3].map((i) => median(cpu.map((x) => x.top[i] ?? 0))),
+          baselineCpuUs: median(baseCpu),
+          generatorCpuUs: median(genCpu),
           non2xx: ks.reduce((a, s) => a + s.non2xx, 0),
           errors: ks.reduce((a, s) => a + s.errors, 0),
           runs: ks,
@@ -460,6 +531,10 @@ async function main(): Promise<void> {
         row.ratio = row.baselineRps ? row.rps / row.baselineRps : 0;
         rows.push(row);
         log(`${c.name} c=${conc}: ${row.rps.toFixed(0)} req/s (baseline ${row.baselineRps.toFixed(0)}, ratio ${row.ratio.toFixed(2)})`);
+        log(
+          `  CPU µs/req: server ${row.cpuUs.toFixed(0)} (main ${row.mainCpuUs.toFixed(0)}, busiest other threads ${row.topThreadsCpuUs.map((x) => x.toFixed(0)).join('/')}), ` +
+            `baseline ${row.baselineCpuUs.toFixed(0)}, load generator ${row.generatorCpuUs.toFixed(0)}`,
+        );
       }
     }
     printTable(rows, opts, setup.notes, loadStart, os.loadavg());
@@ -493,7 +568,7 @@ function printTable(rows: Row[], opts: Options, notes: string[], loadStart: numb
   out.push(`Keyward bench — ${m['cpus']} x ${m['model']}, ${m['memGiB']} GiB, Node ${m['node']}; workers ${opts.workers}; ${opts.runs} runs x ${opts.duration}s, medians`);
   out.push(`load average: start ${loadStart.map((l) => l.toFixed(2)).join(' ')}, end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`);
   for (const n of notes) out.push(`note: ${n}`);
-  const header = ['case', 'c', 'req/s', 'p50 ms', 'p99 ms', 'base req/s', 'base p50', 'base p99', 'ratio', 'HSM/req', 'RSS MiB', 'non2xx'];
+  const header = ['case', 'c', 'req/s', 'p50 ms', 'p99 ms', 'base req/s', 'base p50', 'base p99', 'ratio', 'HSM/req', 'CPU µs/req', 'base CPU µs/req', 'RSS MiB', 'non2xx'];
   const lines = rows.map((r) => [
     r.case,
     String(r.concurrency),
@@ -505,6 +580,8 @@ function printTable(rows: Row[], opts: Options, notes: string[], loadStart: numb
     r.baselineP99.toFixed(2),
     r.ratio.toFixed(2),
     r.hsmPerRequest.toFixed(2),
+    r.cpuUs.toFixed(0),
+    r.baselineCpuUs.toFixed(0),
     r.rssMiB.toFixed(0),
     String(r.non2xx + r.errors),
   ]);
