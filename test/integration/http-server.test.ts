@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
@@ -218,6 +218,82 @@ describe('the LIST method', () => {
       ['/v1/a', null, 0],
       ['/v1/b', null, 0],
     ]);
+  });
+});
+
+describe('the rewriter on the real socket', () => {
+  /** Writes `payload` one byte per TLS record (or TCP write), waiting between bytes. */
+  async function byteByByte(port: number, payload: string, options: { plain?: boolean } = {}): Promise<string> {
+    const socket = options.plain
+      ? net.connect({ host: '127.0.0.1', port })
+      : tls.connect({ host: '127.0.0.1', port, ca: dev.caPem, servername: 'localhost' });
+    socket.setNoDelay(true);
+    let received = '';
+    socket.on('data', (part: Buffer) => (received += part.toString('latin1')));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => socket.once(options.plain ? 'connect' : 'secureConnect', resolve));
+    for (const char of payload) {
+      socket.write(char);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await closed;
+    return received;
+  }
+
+  const pipelined =
+    'GET /v1/first HTTP/1.1\r\nHost: v\r\nContent-Length: 4\r\n\r\nLIST' +
+    'LIST /v1/second?list=false HTTP/1.1\r\nHost: v\r\nX-Keyward-Original-Method: DELETE\r\nConnection: close\r\n\r\n';
+  const expected = [
+    ['GET', '/v1/first', null, 'LIST'],
+    ['GET', '/v1/second?list=true', 'LIST', ''],
+  ];
+
+  it('when GET and LIST arrive byte by byte across TLS records, then each is routed as sent', async () => {
+    const server = await serve(echo);
+    const seen = echoes(await byteByByte(server.address.port, pipelined));
+    expect(seen.map((e) => [e.method, e.url, e.originalMethod, e.body])).toEqual(expected);
+  });
+
+  it('when GET and LIST are pipelined in one write over plain HTTP, then each is routed as sent', async () => {
+    const server = await serve(echo, { tls: null, allowPlainHttp: true });
+    const seen = echoes(await rawExchange(server.address.port, pipelined, { plain: true }));
+    expect(seen.map((e) => [e.method, e.url, e.originalMethod, e.body])).toEqual(expected);
+    const trickled = echoes(await byteByByte(server.address.port, pipelined, { plain: true }));
+    expect(trickled.map((e) => [e.method, e.url, e.originalMethod, e.body])).toEqual(expected);
+  });
+
+  it('when a handler does not read a large body yet, then the server stops reading the socket and the body still arrives intact', async () => {
+    const size = 8 * 1024 * 1024;
+    let readWhilePaused = -1;
+    const server = await serve((req, res) => {
+      setTimeout(() => {
+        readWhilePaused = req.socket.bytesRead;
+        let length = 0;
+        const hash = createHash('sha256');
+        req.on('data', (part: Buffer) => {
+          length += part.length;
+          hash.update(part);
+        });
+        req.on('end', () => res.end(JSON.stringify({ length, sha256: hash.digest('hex') })));
+      }, 300);
+    });
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = (i * 31) & 0xff;
+    const response = await new Promise<string>((resolve, reject) => {
+      const request = https.request(
+        { host: '127.0.0.1', port: server.address.port, method: 'POST', path: '/v1/upload', ca: dev.caPem, servername: 'localhost', agent: false },
+        (res) => {
+          let text = '';
+          res.on('data', (part: Buffer) => (text += part.toString('utf8')));
+          res.on('end', () => resolve(text));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+    expect(JSON.parse(response)).toEqual({ length: size, sha256: createHash('sha256').update(body).digest('hex') });
+    expect(readWhilePaused).toBeGreaterThan(0);
+    expect(readWhilePaused).toBeLessThan(size / 4);
   });
 });
 

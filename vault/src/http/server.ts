@@ -1,7 +1,8 @@
 /**
- * The listening edge: a TLS (or, on loopback only, plain TCP) listener whose sockets are wrapped in
- * ListMethodSocket and handed to a non-listening `http.Server` via `emit('connection')`, so Vault
- * clients' `LIST` requests reach the app as `GET …?list=true` + `X-Keyward-Original-Method: LIST`.
+ * The listening edge: a TLS (or, on loopback only, plain TCP) listener whose sockets are handed,
+ * unwrapped, to a non-listening `http.Server` via `emit('connection')`, with a ListMethodRewriter
+ * interposed on each socket's readable side (list-method-interposer.ts), so Vault clients' `LIST`
+ * requests reach the app as `GET …?list=true` + `X-Keyward-Original-Method: LIST`.
  *
  * Invariants:
  * - HTTPS unless plain HTTP is explicitly allowed AND the listen host is loopback (127.0.0.0/8,
@@ -9,7 +10,8 @@
  * - TLS ≥ 1.2, Node's default cipher list, server cipher order.
  * - Slow or stuck clients are cut off: TLS handshake and request heads within headersTimeout,
  *   whole requests within requestTimeout, idle keep-alive connections after keepAliveTimeout.
- * - `X-Keyward-Original-Method` reaches the app only when our rewriter put it there.
+ * - `X-Keyward-Original-Method` reaches the app only when our rewriter put it there; a request whose
+ *   bytes did not pass the rewriter is refused (the connection is dropped).
  * - close(grace): stop accepting at once, let in-flight requests finish (answered with
  *   `Connection: close`), destroy whatever is left when the grace period ends.
  */
@@ -18,7 +20,7 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { KeywardError } from '../core/errors.js';
 import { ORIGINAL_METHOD_HEADER } from './list-method-rewriter.js';
-import { ListMethodSocket } from './list-method-socket.js';
+import { interposeListMethodRewriter, listMethodTapOf, readThroughJs } from './list-method-interposer.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -81,13 +83,21 @@ export async function startServer(app: RequestHandler, options: ServerOptions): 
   });
   httpServer.emit('listening');
 
+  // rawSockets: every TCP connection (still in the TLS handshake or not); httpSockets: those handed
+  // to the HTTP server (TLSSockets, or the same TCP sockets in plain mode).
   const rawSockets = new Set<Socket>();
-  const wrappedSockets = new Set<ListMethodSocket>();
+  const httpSockets = new Set<Socket>();
   const inFlight = new Set<ServerResponse>();
   let closing = false;
 
   httpServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.socket instanceof ListMethodSocket && req.socket.rewriter.passthrough) {
+    const tap = listMethodTapOf(req.socket);
+    if (tap === undefined || !tap.fed) {
+      // The parser got these bytes without the rewriter (it never cleaned this head): fail closed.
+      req.socket.destroy();
+      return;
+    }
+    if (tap.rewriter.passthrough) {
       // The rewriter gave up on this connection, so it did not clean this head: distrust the header.
       delete req.headers[ORIGINAL_METHOD_HEADER];
       req.rawHeaders = withoutRawHeader(req.rawHeaders, ORIGINAL_METHOD_HEADER);
@@ -100,11 +110,15 @@ export async function startServer(app: RequestHandler, options: ServerOptions): 
 
   const maxHeadBytes = http.maxHeaderSize + HEAD_SLACK_BYTES;
   const handOver = (socket: Socket): void => {
-    const wrapped = new ListMethodSocket(socket, { headTimeoutMs: headersTimeoutMs, maxHeadBytes });
-    wrappedSockets.add(wrapped);
-    wrapped.once('close', () => wrappedSockets.delete(wrapped));
-    if (closing) wrapped.destroy();
-    else httpServer.emit('connection', wrapped);
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    interposeListMethodRewriter(socket, { headTimeoutMs: headersTimeoutMs, maxHeadBytes });
+    httpSockets.add(socket);
+    socket.once('close', () => httpSockets.delete(socket));
+    httpServer.emit('connection', socket);
+    readThroughJs(socket);
   };
   const trackRaw = (socket: Socket): void => {
     rawSockets.add(socket);
@@ -173,10 +187,10 @@ export async function startServer(app: RequestHandler, options: ServerOptions): 
         await waitUntil(() => inFlight.size === 0);
         // Every response is written: end the remaining connections gracefully (destroySoon flushes
         // first), which also frees keep-alive and half-sent-request connections.
-        for (const socket of wrappedSockets) socket.destroySoon();
-        await waitUntil(() => wrappedSockets.size === 0);
+        for (const socket of httpSockets) socket.destroySoon();
+        await waitUntil(() => httpSockets.size === 0);
         // Grace is over: drop whatever is left, including connections still in the TLS handshake.
-        for (const socket of wrappedSockets) socket.destroy();
+        for (const socket of httpSockets) socket.destroy();
         for (const socket of rawSockets) socket.destroy();
         await listenerClosed;
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
