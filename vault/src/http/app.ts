@@ -17,6 +17,8 @@ import { sourceAllowed } from '../auth/approle/cidr.js';
 import { envelope } from './envelope.js';
 import { errorReply, loggableError, toKeywardError } from './error-handler.js';
 import { jsonDepthGuard } from './json-body.js';
+import { RouteTable, type RouteVerb } from './route-table.js';
+import { sendJson } from './send-json.js';
 import type { Authenticator, Authorizer, MfaVerifier, PipelineHook, PolicyEvaluator } from './pipeline-ports.js';
 import { rootEvaluator } from './pipeline-ports.js';
 import type { AuditAnnotations, Capability, HttpMethod, Reply, RequestContext, RequestPrincipal, RouteSpec } from './route-spec.js';
@@ -117,12 +119,18 @@ export function buildApp(deps: AppDeps): express.Express {
   const hooks = deps.hooks ?? [];
   const knownEnvs = new Set<string>(deps.environments);
 
+  // Without trusted proxies express's req.ip is the socket's address (proxy-addr trusts no hop);
+  // read it directly rather than parse X-Forwarded-For only to discard it.
+  const directAddress = deps.trustProxy === undefined || deps.trustProxy === false;
+  const requestHooks = hooks.filter((h) => h.onRequest !== undefined);
+
+  // Request id, source address, path namespace, then the source-address hooks, as one middleware.
   app.use((req, res, next) => {
     const requestId = crypto.randomUUID();
     const l = locals(res);
     l.requestId = requestId;
     l.startedAt = performance.now();
-    l.sourceAddress = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    l.sourceAddress = (directAddress ? req.socket.remoteAddress : req.ip) ?? req.socket.remoteAddress ?? 'unknown';
     l.envFromPath = null;
     res.setHeader('X-Request-Id', requestId);
     res.setHeader('Cache-Control', 'no-store');
@@ -132,54 +140,26 @@ export function buildApp(deps: AppDeps): express.Express {
       l.envFromPath = m[1];
       req.url = req.url.replace(`/v1/${m[1]}/`, '/v1/');
     }
-    next();
-  });
-
-  app.use(async (req, res, next) => {
-    try {
-      for (const h of hooks) await h.onRequest?.({ requestId: locals(res).requestId, sourceAddress: locals(res).sourceAddress, method: req.method, path: req.path });
-      next();
-    } catch (e) {
-      next(e);
-    }
+    if (requestHooks.length === 0) return next();
+    runRequestHooks(requestHooks, 0, req, l, next);
   });
 
   // Bodies: JSON whatever the content type (Vault clients are inconsistent), 32 MiB cap → 413.
   app.use(express.json({ limit: deps.maxBodyBytes ?? DEFAULT_MAX_BODY, type: () => true, strict: true, verify: jsonDepthGuard() }));
 
-  const v1 = express.Router({ caseSensitive: true, strict: false });
+  // /v1: one middleware dispatching through a precompiled route table (route-table.ts) instead of
+  // one express layer per (route, method); same order, matching, params, 404/405 as the Router.
   // LIST routes first: they answer GET ?list=true and fall through otherwise.
   const ordered = [...deps.routes].sort((a, b) => Number(methods(b).includes('LIST')) - Number(methods(a).includes('LIST')));
+  const entries: Array<{ path: string; verb: RouteVerb; value: V1Route }> = [];
   for (const spec of ordered) {
+    const handler = makeHandler(spec, deps, knownEnvs);
     for (const method of methods(spec)) {
-      const handler = makeHandler(spec, method, deps, knownEnvs);
-      switch (method) {
-        case 'LIST':
-          v1.get(spec.path, handler);
-          break;
-        case 'GET':
-          v1.get(spec.path, handler);
-          break;
-        case 'POST':
-          v1.post(spec.path, handler);
-          break;
-        case 'PUT':
-          v1.put(spec.path, handler);
-          break;
-        case 'DELETE':
-          v1.delete(spec.path, handler);
-          break;
-        case 'PATCH':
-          v1.patch(spec.path, handler);
-          break;
-      }
+      const accepts: V1Route['accepts'] = method === 'LIST' ? 'list' : method === 'GET' && routeHasList(deps.routes, spec.path) ? 'non-list' : 'any';
+      entries.push({ path: spec.path, verb: method === 'LIST' ? 'GET' : method, value: { handler, accepts } });
     }
   }
-  // Known path, wrong method → 405; unknown path → 404 with an empty errors list (Vault's answer).
-  for (const path of new Set(deps.routes.map((r) => r.path))) {
-    v1.all(path, (_req, _res, next) => next(new KeywardError('ERR_METHOD_NOT_ALLOWED', 'unsupported operation')));
-  }
-  app.use('/v1', v1);
+  app.use('/v1', v1Dispatcher(new RouteTable(entries)));
   for (const raw of deps.rawRoutes ?? []) app.get(raw.path, (req, res) => raw.handler(req, res));
   app.use((_req, _res, next) => next(new KeywardError('ERR_NOT_FOUND', '')));
 
@@ -190,7 +170,7 @@ export function buildApp(deps: AppDeps): express.Express {
     if (reply.status >= 500) deps.logger.error({ requestId: l.requestId, code: kerr.code, err: loggableError(kerr.cause ?? kerr) }, 'request failed');
     if (!res.headersSent) {
       if (reply.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(reply.retryAfterSeconds));
-      res.status(reply.status).json(reply.body);
+      sendJson(req, res, reply.status, reply.body);
     }
     // Failures before a route matched (404/405/413/parse) still reach the observers.
     if (!(res.locals as { observed?: boolean }).observed) {
@@ -204,14 +184,85 @@ export function buildApp(deps: AppDeps): express.Express {
   return app;
 }
 
+/**
+ * The hooks' onRequest, in order, each awaited only when it returns a promise (no microtask hop
+ * for synchronous hooks); the first failure (thrown or rejected) goes to next.
+ */
+function runRequestHooks(hooks: readonly PipelineHook[], from: number, req: Request, l: Locals, next: NextFunction): void {
+  for (let i = from; i < hooks.length; i++) {
+    let ret: Promise<void> | void;
+    try {
+      ret = hooks[i]?.onRequest?.({ requestId: l.requestId, sourceAddress: l.sourceAddress, method: req.method, path: req.path });
+    } catch (e) {
+      return next(e);
+    }
+    if (ret !== undefined && typeof (ret as { then?: unknown }).then === 'function') {
+      (ret as Promise<void>).then(
+        () => runRequestHooks(hooks, i + 1, req, l, next),
+        (e: unknown) => next(e),
+      );
+      return;
+    }
+  }
+  next();
+}
+
 function methods(spec: RouteSpec): readonly HttpMethod[] {
   return typeof spec.method === 'string' ? [spec.method] : spec.method;
 }
 
-function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEnvs: Set<string>) {
+type RouteHandler = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+interface V1Route {
+  readonly handler: RouteHandler;
+  /**
+   * Which GET requests the entry serves: a LIST route only list requests, a GET route whose path
+   * also has a LIST route only the others (the LIST route, registered first, takes those).
+   */
+  readonly accepts: 'any' | 'list' | 'non-list';
+}
+
+function rejected(next: NextFunction): (err: unknown) => void {
+  return (err) => next(err || new Error('Rejected promise'));
+}
+
+/**
+ * The /v1 middleware: the first entry (in registration order) whose method and pattern match and
+ * that accepts the request runs, with req.params set as the Router sets them; a path some route
+ * has, with no entry for the method → 405; otherwise on to the next app middleware (→ 404).
+ * A malformed %-escape in a matching path is the client's mistake: ERR_INVALID_INPUT (400) goes to next.
+ */
+function v1Dispatcher(table: RouteTable<V1Route>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    let route: V1Route | null = null;
+    try {
+      const pathname = req.path;
+      let list: boolean | undefined;
+      for (const entry of table.candidates(req.method, pathname)) {
+        const m = entry.match(pathname);
+        if (!m) continue;
+        const accepts = entry.value.accepts;
+        if (accepts !== 'any') {
+          list ??= isListRequest(req);
+          if (list !== (accepts === 'list')) continue;
+        }
+        req.params = m.params as Request['params'];
+        route = entry.value;
+        break;
+      }
+      if (route === null) {
+        if (table.knownPath(pathname)) return next(new KeywardError('ERR_METHOD_NOT_ALLOWED', 'unsupported operation'));
+        return next();
+      }
+    } catch (err) {
+      return next(err);
+    }
+    route.handler(req, res, next).then(undefined, rejected(next));
+  };
+}
+
+function makeHandler(spec: RouteSpec, deps: AppDeps, knownEnvs: Set<string>): RouteHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    if (method === 'LIST' && !isListRequest(req)) return next();
-    if (method === 'GET' && isListRequest(req) && routeHasList(deps.routes, spec.path)) return next();
     const l = locals(res);
     const aclPath = spec.aclPath ? spec.aclPath(req) : req.path.replace(/^\/+/, '').replace(/\/+$/, '');
     let capability: Capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
@@ -340,7 +391,7 @@ function makeHandler(spec: RouteSpec, method: HttpMethod, deps: AppDeps, knownEn
       } else if (reply.raw) {
         res.status(status).type(reply.raw.contentType).send(reply.raw.body);
       } else {
-        res.status(status).json(envelope(l.requestId, reply));
+        sendJson(req, res, status, envelope(l.requestId, reply));
       }
     } catch (err) {
       const kerr = toKeywardError(err);

@@ -5,7 +5,7 @@
  * checks, the audit scrubber, canonical JSON) would then overflow the stack — a client's mistake
  * must be a 400, never a 500 or a crash.
  *
- * Invariants: one linear pass, no allocation for UTF-8 bodies; brackets inside strings (with
+ * Invariants: one linear pass (string contents skipped by indexOf), no allocation for UTF-8 bodies; brackets inside strings (with
  * escapes) do not count; a body deeper than `maxDepth` is refused with ERR_INVALID_INPUT
  * "JSON nesting too deep", whatever else is wrong with it.
  */
@@ -23,12 +23,54 @@ const CLOSE_BRACKET = 0x5d;
 
 /** Deepest nesting of objects/arrays in JSON text (bytes or a decoded string), up to `stopAbove` + 1. */
 export function jsonNestingDepth(text: Uint8Array | string, stopAbove = Number.MAX_SAFE_INTEGER): number {
-  const at = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i] as number;
+  return typeof text === 'string' ? stringDepth(text, stopAbove) : bytesDepth(text, stopAbove);
+}
+
+/**
+ * UTF-8 bytes: multi-byte sequences never contain 0x22 or 0x5c, so the byte scan sees exactly the
+ * structure the text has. Strings are skipped with indexOf (memchr) to the next quote; the quote
+ * ends the string unless an odd run of backslashes precedes it (the opening quote bounds the run).
+ */
+function bytesDepth(bytes: Uint8Array, stopAbove: number): number {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = buf.length;
+  let depth = 0;
+  let max = 0;
+  let i = 0;
+  while (i < n) {
+    const c = buf[i] as number;
+    if (c === QUOTE) {
+      let q = i;
+      for (;;) {
+        q = buf.indexOf(QUOTE, q + 1);
+        if (q === -1) return max;
+        let k = q - 1;
+        while (buf[k] === BACKSLASH) k--;
+        if (((q - 1 - k) & 1) === 0) break;
+      }
+      i = q + 1;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > stopAbove) return max;
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+    i++;
+  }
+  return max;
+}
+
+function stringDepth(text: string, stopAbove: number): number {
   let depth = 0;
   let max = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
-    const c = at(i);
+    const c = text.charCodeAt(i);
     if (inString) {
       if (c === BACKSLASH) i++;
       else if (c === QUOTE) inString = false;
