@@ -129,6 +129,29 @@ export function tokenStoreContract(name: string, make: () => Promise<TokenStoreF
       expect(await store.revoke('unknown', at(5), 'x')).toBe(false);
     });
 
+    it('tokenStatus tells active, revoked and unknown (never issued or purged) apart', async () => {
+      const live = tokenRecord();
+      const gone = tokenRecord({ expiresAt: at(10) });
+      await store.recordIssued(live);
+      await store.recordIssued(gone);
+      expect(await store.tokenStatus(live.jti)).toBe('active');
+      expect(await store.tokenStatus('jti-never-issued')).toBe('unknown');
+      await store.revoke(live.jti, at(5), 'test');
+      expect(await store.tokenStatus(live.jti)).toBe('revoked');
+      expect(await store.tokenStatus(gone.jti)).toBe('active');
+      await store.purgeExpired(at(11));
+      expect(await store.tokenStatus(gone.jti)).toBe('unknown');
+    });
+
+    it('tokenStatus turns revoked when consumeUse takes past the last use', async () => {
+      const rec = tokenRecord({ numUses: 1 });
+      await store.recordIssued(rec);
+      expect(await store.consumeUse(rec.jti, at(1))).toBe(true);
+      expect(await store.tokenStatus(rec.jti)).toBe('active');
+      expect(await store.consumeUse(rec.jti, at(2))).toBe(false);
+      expect(await store.tokenStatus(rec.jti)).toBe('revoked');
+    });
+
     it('isRevoked fails closed: an unknown jti counts as revoked', async () => {
       expect(await store.isRevoked('never-issued')).toBe(true);
       expect(await store.getRevocation('never-issued')).toBeNull();
@@ -263,8 +286,10 @@ export function tokenStoreContract(name: string, make: () => Promise<TokenStoreF
       await store.recordIssued(rec);
       const other = await (fx.reopen as () => Promise<TokenStore>)();
       expect(await other.isRevoked(rec.jti)).toBe(false);
+      expect(await other.tokenStatus(rec.jti)).toBe('active');
       await store.revokeWhere({ subject: rec.subject }, at(3));
       expect(await other.isRevoked(rec.jti)).toBe(true);
+      expect(await other.tokenStatus(rec.jti)).toBe('revoked');
       await other.close();
     });
   });

@@ -11,6 +11,7 @@ import type {
   SigningKeyRecord,
   SigningKeyState,
   TokenRecord,
+  TokenStatus,
   TokenStore,
 } from '../../vault/src/core/ports/token-store.js';
 
@@ -118,6 +119,13 @@ export class MemoryTokenStore implements TokenStore {
       if (t && this.markRevoked(t, at, reason)) count += 1;
     }
     return count;
+  }
+
+  async tokenStatus(jti: string): Promise<TokenStatus> {
+    this.assertOpen();
+    const t = this.tokens.get(jti);
+    if (!t) return 'unknown';
+    return t.record.revokedAt === null ? 'active' : 'revoked';
   }
 
   async isRevoked(jti: string): Promise<boolean> {

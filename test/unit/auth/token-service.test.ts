@@ -2,6 +2,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { tokenDenialReason } from '../../../vault/src/auth/token-denial.js';
+import type { TokenRecord } from '../../../vault/src/core/ports/token-store.js';
+import { MemoryTokenStore } from '../../helpers/memory-token-store.js';
 import { DEV, ISSUER, PROD, deniedReason, makeFixture } from './fixture.js';
 
 const payloadOf = (token: string): Record<string, unknown> =>
@@ -239,5 +241,69 @@ describe('TokenService: verified-token cache', () => {
     clock.advance(100 + 61);
     const e = await service.verify(issued.token, { env: PROD }).catch((x: unknown) => x);
     expect(tokenDenialReason(e)).toBe('expired');
+  });
+
+  it('when a cached token is verified again, then only its status is read from the store and the principal is the same', async () => {
+    const { service, store } = await makeFixture({ cacheVerified: true });
+    const issued = await service.issue({ subject: 's', authMethod: 'approle', role: 'web', policies: ['p', 'q'], env: PROD, boundCidrs: ['10.0.0.0/8'] });
+    const first = await service.verify(issued.token, { env: PROD });
+    const full = vi.spyOn(store, 'getByJti');
+    const status = vi.spyOn(store, 'tokenStatus');
+    const second = await service.verify(issued.token, { env: PROD });
+    expect(full).not.toHaveBeenCalled();
+    expect(status).toHaveBeenCalledWith(issued.jti);
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+    expect(second.policies).not.toBe(first.policies);
+  });
+
+  it('when a cached token\'s record is gone (purged by another process), then it is denied as unknown', async () => {
+    const { service, store } = await makeFixture({ cacheVerified: true });
+    const issued = await service.issue({ subject: 's', authMethod: 'approle', policies: ['p'], env: PROD });
+    await service.verify(issued.token, { env: PROD });
+    vi.spyOn(store, 'tokenStatus').mockResolvedValue('unknown');
+    expect(await deniedReason(service.verify(issued.token, { env: PROD }))).toBe('unknown-token');
+  });
+
+  it('when a use-limited token is cached, then every use is still taken from the store and the last one is final', async () => {
+    const { service, store } = await makeFixture({ cacheVerified: true });
+    const issued = await service.issue({ subject: 's', authMethod: 'approle', policies: ['p'], env: PROD, numUses: 2 });
+    const consume = vi.spyOn(store, 'consumeUse');
+    await service.verify(issued.token, { env: PROD, consumeUse: false });
+    await service.verify(issued.token, { env: PROD });
+    await service.verify(issued.token, { env: PROD });
+    expect(consume).toHaveBeenCalledTimes(2);
+    expect(await deniedReason(service.verify(issued.token, { env: PROD }))).toBe('uses-exhausted');
+    expect(await deniedReason(service.verify(issued.token, { env: PROD }))).toBe('revoked');
+  });
+
+  it('when the record disagrees with the token, then the token is never cached and every call is denied after a full check', async () => {
+    class TamperedStore extends MemoryTokenStore {
+      override async getByJti(jti: string): Promise<TokenRecord | null> {
+        const r = await super.getByJti(jti);
+        return r && { ...r, policies: [...r.policies, 'extra'] };
+      }
+    }
+    const { service } = await makeFixture({ cacheVerified: true }, { store: new TamperedStore() });
+    const issued = await service.issue({ subject: 's', authMethod: 'approle', policies: ['p'], env: PROD });
+    const subtle = vi.spyOn(globalThis.crypto.subtle, 'verify');
+    expect(await deniedReason(service.verify(issued.token, { env: PROD }))).toBe('record-mismatch');
+    expect(await deniedReason(service.verify(issued.token, { env: PROD }))).toBe('record-mismatch');
+    expect(subtle).toHaveBeenCalledTimes(2);
+    subtle.mockRestore();
+  });
+
+  it('when the environment is chosen from the token, then the chooser gets the verified claim only on a cache hit', async () => {
+    const { service } = await makeFixture({ cacheVerified: true });
+    const issued = await service.issue({ subject: 's', authMethod: 'approle', policies: ['p'], env: PROD });
+    const seen: Array<string | undefined> = [];
+    const chooser = (_token: string, verifiedEnv: string | undefined): typeof PROD => {
+      seen.push(verifiedEnv);
+      return PROD;
+    };
+    await service.verify(issued.token, { env: chooser });
+    await service.verify(issued.token, { env: chooser });
+    expect(seen).toEqual([undefined, 'prod']);
+    expect(await deniedReason(service.verify(issued.token, { env: () => DEV }))).toBe('wrong-env');
   });
 });

@@ -5,8 +5,11 @@
  * - A token is good only if (1) jose verifies its ES256 signature under one of Keyward's own keys and
  *   its claims (see jwt-verifier.ts, RFC 8725), (2) its record exists in the TokenStore, is not
  *   revoked and agrees with the claims, and (3) its `env` is the requested environment or '*'.
- *   (2) is read from the store on every call, cache or not, so a revocation — by this process or any
- *   other sharing the database — holds at once and survives restarts.
+ *   The revocation state in (2) is read from the store on every call, cache or not, so a revocation —
+ *   by this process or any other sharing the database — holds at once and survives restarts. With the
+ *   verified cache on, a token seen before skips the signature check and the full record read: its
+ *   record was matched once and records are write-once apart from revocation and uses (TokenStore
+ *   port), so per call only `tokenStatus` (and, for num_uses tokens, the atomic `consumeUse`) runs.
  * - Every verification failure is ERR_PERMISSION_DENIED 'permission denied'; the audit reason rides
  *   in `cause` (token-denial.ts).
  * - A child token never exceeds its parent: policies ⊆ parent's (unless the parent is root), lifetime
@@ -26,7 +29,7 @@ import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_BYTES, checkJwt } from './jwt-verifi
 import { ALL_ENVIRONMENTS, ROOT_POLICY, type Principal } from './principal.js';
 import { SigningKeys, type PublishedJwk, type SigningHsm } from './signing-keys.js';
 import { tokenDenied } from './token-denial.js';
-import { VerifiedTokenCache } from './verified-cache.js';
+import { VerifiedTokenCache, type VerifiedToken } from './verified-cache.js';
 
 export interface TokenServiceOptions {
   /** `iss` of every token, e.g. 'https://vault.example:8200'. Required: no default identity. */
@@ -85,9 +88,16 @@ export interface IssuedToken {
   readonly ttlSeconds: number;
 }
 
+/**
+ * Chooses the environment of a request that names none, from the token's own `env` claim
+ * (token-authenticator.ts). `verifiedEnv` is that claim when the token is in the verified cache (the
+ * same token: the cache is keyed by its digest), else undefined and the chooser reads the claim itself.
+ */
+export type EnvironmentChooser = (token: string, verifiedEnv: string | undefined) => Environment;
+
 export interface VerifyRequest {
-  /** The environment (X-Vault-Namespace) the request is for. */
-  readonly env: Environment;
+  /** The environment (X-Vault-Namespace) the request is for, or how to choose it from the token. */
+  readonly env: Environment | EnvironmentChooser;
   /**
    * This verification is a use of the token (default true): a use-limited token (num_uses) loses
    * one. Inspecting another caller's token (sys/capabilities, auth/token/lookup) passes false.
@@ -326,13 +336,31 @@ export class TokenService {
   /** The Principal for `token` in environment `env`, or ERR_PERMISSION_DENIED (reason in `cause`). */
   async verify(token: string, request: VerifyRequest): Promise<Principal> {
     const now = this.clock.now();
-    let claims = typeof token === 'string' && token.length <= MAX_TOKEN_BYTES ? this.cache?.get(token, now.getTime()) : undefined;
-    if (!claims) {
-      claims = await checkJwt(token, (kid) => this.keys.verificationKey(kid), { issuer: this.issuer, audience: this.audience, now });
-      this.cache?.set(token, claims);
+    const cached = typeof token === 'string' && token.length <= MAX_TOKEN_BYTES ? this.cache?.get(token, now.getTime()) : undefined;
+    const env = typeof request.env === 'function' ? request.env(token, cached?.claims.env) : request.env;
+    const verified = cached ?? (await this.verifyFully(token, env, now));
+    const { claims, record } = verified;
+    if (cached) {
+      if (claims.env !== ALL_ENVIRONMENTS && claims.env !== env) throw tokenDenied('wrong-env');
+      // Read every time: revocation by any process must hold at once.
+      const status = await this.deps.store.tokenStatus(claims.jti);
+      if (status === 'unknown') throw tokenDenied('unknown-token');
+      if (status === 'revoked') {
+        this.cache?.dropJti(claims.jti);
+        throw tokenDenied('revoked');
+      }
     }
-    if (claims.env !== ALL_ENVIRONMENTS && claims.env !== request.env) throw tokenDenied('wrong-env');
-    // Read every time: revocation by any process must hold at once.
+    if ((record.numUses ?? 0) > 0 && request.consumeUse !== false && !(await this.deps.store.consumeUse(record.jti, now))) {
+      this.cache?.dropJti(record.jti);
+      throw tokenDenied('uses-exhausted');
+    }
+    return toPrincipal(record);
+  }
+
+  /** Signature, claims, environment, then the full record (read now) and its match with the claims. */
+  private async verifyFully(token: string, env: Environment, now: Date): Promise<VerifiedToken> {
+    const claims = await checkJwt(token, (kid) => this.keys.verificationKey(kid), { issuer: this.issuer, audience: this.audience, now });
+    if (claims.env !== ALL_ENVIRONMENTS && claims.env !== env) throw tokenDenied('wrong-env');
     const record = await this.deps.store.getByJti(claims.jti);
     if (!record) throw tokenDenied('unknown-token');
     if (record.revokedAt !== null) {
@@ -349,11 +377,10 @@ export class TokenService {
     ) {
       throw tokenDenied('record-mismatch');
     }
-    if ((record.numUses ?? 0) > 0 && request.consumeUse !== false && !(await this.deps.store.consumeUse(record.jti, now))) {
-      this.cache?.dropJti(record.jti);
-      throw tokenDenied('uses-exhausted');
-    }
-    return toPrincipal(record);
+    const verified = { claims, record };
+    // Cached only once the record matched: a hit then needs only the record's status.
+    this.cache?.set(token, verified);
+    return verified;
   }
 
   // ---- lookup -------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
  *   not at all. `UNION` (not `UNION ALL`) makes the walk terminate even on a malformed cycle.
  * - `revoked_at` is only ever written where it is NULL: revocation is final and keeps its first time.
  * - Statements are prepared once (bulk-revocation statements once per filter shape, at most 32).
+ * - The per-request read (`tokenStatus`) selects one computed column by primary key and builds no
+ *   record: materialising the whole 14-column row and its JSON was most of the old per-request cost
+ *   (test/bench/token-read-micro.ts).
  * - SqliteError codes are translated by sqlite-errors.ts, never by message.
  *
  * The connection is shared with the other Sqlite* adapters: `close()` never closes it.
@@ -22,6 +25,7 @@ import type {
   SigningKeyRecord,
   SigningKeyState,
   TokenRecord,
+  TokenStatus,
   TokenStore,
 } from '../../core/ports/token-store.js';
 import type { SqliteConnection } from './database.js';
@@ -116,6 +120,8 @@ export class SqliteTokenStore implements TokenStore {
   private readonly selectByJti: Statement<[string], TokenRow>;
   private readonly selectByAccessor: Statement<[string], TokenRow>;
   private readonly selectRevocation: Statement<[string], { revoked_at: number | null; revoke_reason: string | null }>;
+  /** Plucked: 1 revoked, 0 not, undefined no row. */
+  private readonly selectStatus: Statement<[string], number>;
   private readonly revokeOne: Statement<[number, string, string]>;
   private readonly selectBySubject: Statement<[string, number], TokenRow>;
   private readonly deleteExpired: Statement<[number]>;
@@ -139,6 +145,7 @@ export class SqliteTokenStore implements TokenStore {
     this.selectByJti = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE jti = ?`);
     this.selectByAccessor = db.prepare(`SELECT ${TOKEN_COLUMNS} FROM tokens WHERE accessor = ?`);
     this.selectRevocation = db.prepare('SELECT revoked_at, revoke_reason FROM tokens WHERE jti = ?');
+    this.selectStatus = db.prepare<[string], number>('SELECT revoked_at IS NOT NULL FROM tokens WHERE jti = ?').pluck();
     this.revokeOne = db.prepare('UPDATE tokens SET revoked_at = ?, revoke_reason = ? WHERE jti = ? AND revoked_at IS NULL');
     this.takeUse = db.prepare(
       'UPDATE tokens SET uses_made = uses_made + 1 WHERE jti = ? AND revoked_at IS NULL AND (num_uses IS NULL OR num_uses = 0 OR uses_made < num_uses)',
@@ -258,6 +265,14 @@ export class SqliteTokenStore implements TokenStore {
         return false;
       });
       return tx.immediate();
+    });
+  }
+
+  tokenStatus(jti: string): Promise<TokenStatus> {
+    return this.run('tokenStatus', () => {
+      const revoked = this.selectStatus.get(jti);
+      if (revoked === undefined) return 'unknown';
+      return revoked === 0 ? 'active' : 'revoked';
     });
   }
 

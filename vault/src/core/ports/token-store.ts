@@ -10,6 +10,9 @@
  *   ERR_CONFLICT, in the same transaction that would insert it. Together with the cascade in
  *   `revokeWhere` this closes the race "parent revoked while a child is being issued".
  * - Revocation is final: `revokedAt` is set once and never cleared or moved.
+ * - Records are write-once: after `recordIssued`, only `revokedAt` (once) and the uses taken by
+ *   `consumeUse` ever change; a record leaves only by `purgeExpired`. So a verifier that matched a
+ *   record against a token once needs, per request, only `tokenStatus` (TokenService's cache does).
  * - `revokeWhere` revokes every token matching the filter AND all of their descendants (Vault's
  *   token tree semantics), in one transaction, and returns how many tokens it newly revoked.
  * - At most one signing key is 'active' after `activateSigningKey`; 'retired' is final.
@@ -36,6 +39,9 @@ export interface TokenRecord {
   readonly numUses?: number;
   readonly meta: Readonly<Record<string, string>>;
 }
+
+/** The part of a record that can change after it is issued (`tokenStatus`). */
+export type TokenStatus = 'active' | 'revoked' | 'unknown';
 
 export interface RevokedInfo {
   readonly revokedAt: Date;
@@ -79,6 +85,12 @@ export interface TokenStore {
   revoke(jti: string, at: Date, reason: string): Promise<boolean>;
   /** Revokes every match and all their descendants; returns the number newly revoked. */
   revokeWhere(filter: RevokeFilter, at: Date, reason?: string): Promise<number>;
+  /**
+   * The per-request revocation check: 'unknown' when there is no record (never issued, or purged),
+   * 'revoked' once revoked, else 'active'. Read from the storage on every call, like `getByJti`, so
+   * a revocation through any handle on the same storage (another process) is seen at once.
+   */
+  tokenStatus(jti: string): Promise<TokenStatus>;
   /** Fail-closed: true unless the token is recorded and not revoked. */
   isRevoked(jti: string): Promise<boolean>;
   /**
