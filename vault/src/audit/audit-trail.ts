@@ -24,7 +24,8 @@ import { KeywardError } from '../core/errors.js';
 import type { AuditEvent, AuditSink } from '../core/ports/audit-sink.js';
 import type { Checkpointer } from './checkpointer.js';
 import type { DeviceRegistry } from './devices/device-registry.js';
-import { buildBody, type UnsealedBody } from './entry-builder.js';
+import { sealedFromLinks, type BatchLinks } from './encoded-entry.js';
+import { prepareEntry, type PreparedEntry, type UnsealedBody } from './entry-builder.js';
 import type { AuditHasher } from './hasher.js';
 import type { StoredAuditEntry } from './types.js';
 import type { AuditWriter } from './writer/audit-writer.js';
@@ -35,10 +36,42 @@ export const auditUnavailable = (cause?: unknown): KeywardError =>
 /** The audit operation of `DELETE sys/audit/:path` (routes/sys/audit-devices.ts). */
 export const DEVICE_DISABLE_OPERATION = 'sys.audit.disable';
 
+/** A caller that needs its own outcome: `append` (wants its entry) or a device-disable record. */
 interface Waiter {
-  readonly body: UnsealedBody;
+  readonly index: number;
   resolve(entry: StoredAuditEntry): void;
   reject(err: KeywardError): void;
+}
+
+/**
+ * The records that will be committed together (at most maxBatch). Plain `record` callers share
+ * one promise per group (created on first use, so a group with no such caller has none to leave
+ * unhandled); callers whose outcome can differ from the group's (see commit) get a Waiter.
+ */
+class Group {
+  readonly entries: UnsealedBody[] = [];
+  readonly timeMs: number[] = [];
+  readonly waiters: Waiter[] = [];
+  private shared: Promise<void> | null = null;
+  private settle: { resolve(): void; reject(e: KeywardError): void } | null = null;
+
+  add(p: PreparedEntry): void {
+    this.entries.push(p.body);
+    this.timeMs.push(p.timeMs);
+  }
+
+  sharedPromise(): Promise<void> {
+    this.shared ??= new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    return this.shared;
+  }
+
+  resolveShared(): void {
+    this.settle?.resolve();
+  }
+
+  rejectShared(err: KeywardError): void {
+    this.settle?.reject(err);
+  }
 }
 
 export interface AuditTrailStats {
@@ -54,7 +87,8 @@ export interface AuditTrailOptions {
 }
 
 export class AuditTrail implements AuditSink {
-  private pending: Waiter[] = [];
+  /** Groups waiting to be sent, oldest first; only the last one takes new records. */
+  private queue: Group[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   /** The batch the writer is committing (at most one). */
   private committing: Promise<void> | null = null;
@@ -62,9 +96,11 @@ export class AuditTrail implements AuditSink {
   private entries = 0;
   private transactions = 0;
   private failedBatches = 0;
+  private pendingCount = 0;
   private readonly groupCommitMs: number;
   private readonly maxBatch: number;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly flushNow = (): void => void this.flush();
 
   constructor(
     private readonly writer: AuditWriter,
@@ -78,32 +114,57 @@ export class AuditTrail implements AuditSink {
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
   }
 
-  async record(event: AuditEvent): Promise<void> {
-    await this.append(event);
+  record(event: AuditEvent): Promise<void> {
+    if (this.stopped) return Promise.reject(auditUnavailable());
+    let prepared: PreparedEntry | Promise<PreparedEntry>;
+    try {
+      prepared = prepareEntry(event, this.hasher);
+    } catch (e) {
+      return Promise.reject(this.prepareFailed(e));
+    }
+    if (prepared instanceof Promise || event.operation === DEVICE_DISABLE_OPERATION) return this.append(event, prepared).then(() => undefined);
+    const group = this.enqueue(prepared);
+    return group.sharedPromise();
   }
 
   /** Like record, but returns the stored entry (seq, hashes): for tests and the admin API. */
-  async append(event: AuditEvent): Promise<StoredAuditEntry> {
+  async append(event: AuditEvent, already?: PreparedEntry | Promise<PreparedEntry>): Promise<StoredAuditEntry> {
     if (this.stopped) throw auditUnavailable();
-    let body: UnsealedBody;
+    let prepared: PreparedEntry;
     try {
-      body = await buildBody(event, this.hasher);
+      prepared = await (already ?? prepareEntry(event, this.hasher));
     } catch (e) {
-      // No HMAC, no entry: the HSM's failure closes the audit trail too.
-      this.logger.error({ code: e instanceof KeywardError ? e.code : 'error' }, 'audit entry could not be prepared');
-      throw auditUnavailable(e);
+      throw this.prepareFailed(e);
     }
     if (this.stopped) throw auditUnavailable();
     return new Promise<StoredAuditEntry>((resolve, reject) => {
-      this.pending.push({ body, resolve, reject });
-      this.schedule();
+      const group = this.enqueue(prepared);
+      group.waiters.push({ index: group.entries.length - 1, resolve, reject });
     });
+  }
+
+  private prepareFailed(e: unknown): KeywardError {
+    // No HMAC, no entry: the HSM's failure closes the audit trail too.
+    this.logger.error({ code: e instanceof KeywardError ? e.code : 'error' }, 'audit entry could not be prepared');
+    return auditUnavailable(e);
+  }
+
+  private enqueue(p: PreparedEntry): Group {
+    let group = this.queue[this.queue.length - 1];
+    if (!group || group.entries.length >= this.maxBatch) {
+      group = new Group();
+      this.queue.push(group);
+    }
+    group.add(p);
+    this.pendingCount++;
+    this.schedule();
+    return group;
   }
 
   /** Idle writer: flush on the next turn (or after the window); busy writer: the ack flushes. */
   private schedule(): void {
     if (this.timer || this.committing) return;
-    this.timer = this.groupCommitMs === 0 ? setImmediate(() => void this.flush()) : setTimeout(() => void this.flush(), this.groupCommitMs);
+    this.timer = this.groupCommitMs === 0 ? setImmediate(this.flushNow) : setTimeout(this.flushNow, this.groupCommitMs);
   }
 
   private clearTimer(): void {
@@ -118,60 +179,73 @@ export class AuditTrail implements AuditSink {
     this.clearTimer();
     if (this.committing) await this.committing.catch(() => undefined);
     this.clearTimer();
-    if (this.pending.length === 0 || this.committing) return;
-    const batch = this.pending.splice(0, this.maxBatch);
+    if (this.queue.length === 0 || this.committing) return;
+    const batch = this.queue.shift() as Group;
+    this.pendingCount -= batch.entries.length;
     let written!: () => void;
     this.committing = new Promise<void>((resolve) => (written = resolve));
     const p = this.commit(batch, () => {
       this.committing = null;
       written();
-      if (this.pending.length > 0) this.schedule();
+      if (this.queue.length > 0) this.schedule();
     });
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
     return p;
   }
 
-  private async commit(batch: Waiter[], written: () => void): Promise<void> {
-    let sealed: StoredAuditEntry[];
+  private async commit(batch: Group, written: () => void): Promise<void> {
+    let links: BatchLinks;
     try {
-      sealed = await this.writer.append(batch.map((w) => w.body));
+      links = await this.writer.appendBatch({ bodies: batch.entries, timeMs: batch.timeMs, built: true });
     } catch (e) {
       written();
       this.failedBatches++;
-      this.logger.error({ code: e instanceof KeywardError ? e.code : 'error', entries: batch.length }, 'audit write failed; failing closed');
+      this.logger.error({ code: e instanceof KeywardError ? e.code : 'error', entries: batch.entries.length }, 'audit write failed; failing closed');
       const err = auditUnavailable(e);
-      for (const w of batch) w.reject(err);
+      batch.rejectShared(err);
+      for (const w of batch.waiters) w.reject(err);
       return;
     }
     written();
     this.transactions++;
-    this.entries += sealed.length;
-    const last = sealed[sealed.length - 1];
-    if (last) this.checkpointer.onCommitted(last.seq);
+    this.entries += batch.entries.length;
+    this.checkpointer.onCommitted(links.firstSeq + batch.entries.length - 1);
+    // Stored entries are materialised only for whoever reads them (devices, append callers).
+    let sealed: StoredAuditEntry[] | null = null;
+    const sealedOf = (): StoredAuditEntry[] => (sealed ??= sealedFromLinks(batch.entries, links));
     const mustDeliver = this.devices.hasFailClosed;
-    const delivery = this.devices.deliver(sealed).catch(() => false);
+    const delivery = this.devices.deliver(sealedOf).catch(() => false);
     if (mustDeliver) {
       const ok = await delivery;
       if (!ok) {
         // Disabling an audit device stays possible while a fail_closed device is down (else a broken
         // device could never be removed through the API): it is durable in the chain all the same.
+        // (Device-disable records always have a Waiter.)
         const err = auditUnavailable();
-        sealed.forEach((s, i) => (batch[i]?.body.operation === DEVICE_DISABLE_OPERATION ? batch[i]?.resolve(s) : batch[i]?.reject(err)));
+        batch.rejectShared(err);
+        for (const w of batch.waiters) {
+          if (batch.entries[w.index]?.operation === DEVICE_DISABLE_OPERATION) w.resolve(sealedOf()[w.index] as StoredAuditEntry);
+          else w.reject(err);
+        }
         return;
       }
     }
-    sealed.forEach((s, i) => batch[i]?.resolve(s));
+    batch.resolveShared();
+    if (batch.waiters.length > 0) {
+      const all = sealedOf();
+      for (const w of batch.waiters) w.resolve(all[w.index] as StoredAuditEntry);
+    }
   }
 
   stats(): AuditTrailStats {
-    return { entries: this.entries, transactions: this.transactions, failedBatches: this.failedBatches, pending: this.pending.length };
+    return { entries: this.entries, transactions: this.transactions, failedBatches: this.failedBatches, pending: this.pendingCount };
   }
 
   /** Stop accepting records, commit what is queued and wait for it. */
   async stop(): Promise<void> {
     this.stopped = true;
-    while (this.pending.length > 0 || this.committing) await this.flush();
+    while (this.queue.length > 0 || this.committing) await this.flush();
     await Promise.all([...this.inFlight]);
   }
 }

@@ -24,9 +24,26 @@ export function canonicalBodyJson(body: AuditEntryBody): string {
 
 /** entry_hash from the body's canonical JSON (when the caller also needs the JSON, e.g. to store it). */
 export function hashCanonicalBody(prevHash: string, canonicalBody: string): string {
+  return crypto.createHash('sha256').update(prevHashBytes(prevHash)).update(canonicalBody, 'utf8').digest('hex');
+}
+
+function prevHashBytes(prevHash: string): Buffer {
   // A malformed prev hash cannot be a link of this chain; hash it as-is so the mismatch shows.
-  const prev = HEX64.test(prevHash) ? Buffer.from(prevHash, 'hex') : Buffer.from(prevHash, 'utf8');
-  return crypto.createHash('sha256').update(prev).update(canonicalBody, 'utf8').digest('hex');
+  return HEX64.test(prevHash) ? Buffer.from(prevHash, 'hex') : Buffer.from(prevHash, 'utf8');
+}
+
+/**
+ * A running chain for sealing a batch: `next(json)` returns the entry_hash of the entry whose
+ * canonical JSON is `json` and whose prev_hash is the previous call's result (or `prevHash`).
+ * Same rule as hashCanonicalBody, without a hex round trip per link.
+ */
+export function chainFrom(prevHash: string): (canonicalBody: string) => string {
+  let prev = prevHashBytes(prevHash);
+  return (canonicalBody) => {
+    const digest = crypto.createHash('sha256').update(prev).update(canonicalBody, 'utf8').digest();
+    prev = digest;
+    return digest.toString('hex');
+  };
 }
 
 export function checkpointPayload(cp: Pick<AuditCheckpoint, 'seq' | 'entry_hash' | 'time' | 'key_id'>): Buffer {

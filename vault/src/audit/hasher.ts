@@ -28,6 +28,11 @@ export class AuditHasher {
     return `${HMAC_PREFIX}${mac.toString('hex')}`;
   }
 
+  /** The cached HMAC of an accessor, if any (lets the entry builder skip a promise per record). */
+  cachedAccessor(accessor: string): string | undefined {
+    return this.accessorCache.get(accessor);
+  }
+
   async hashAccessor(accessor: string): Promise<string> {
     const hit = this.accessorCache.get(accessor);
     if (hit !== undefined) return hit;

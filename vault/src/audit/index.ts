@@ -87,11 +87,14 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
   const service = new AuditService(store, devices, hasher, checkpointer, clock);
 
   let started: Promise<void> | null = null;
+  /** Set once start() succeeded: from then on a record goes straight to the trail (no extra await). */
+  let isStarted = false;
   const start = (): Promise<void> => {
     started ??= (async () => {
       await hasher.ensureKey();
       await checkpointer.start();
       await devices.refresh();
+      isStarted = true;
     })();
     return started;
   };
@@ -105,10 +108,7 @@ export function createAuditTrail(options: CreateAuditTrailOptions): AuditModule 
   };
 
   const sink: AuditSinkHandle = {
-    record: async (event) => {
-      await ready();
-      await trail.record(event);
-    },
+    record: (event) => (isStarted ? trail.record(event) : ready().then(() => trail.record(event))),
     append: async (event) => {
       await ready();
       return trail.append(event);

@@ -13,7 +13,8 @@
  */
 import { canonicalJson, type JsonValue } from '../../audit/canonical-json.js';
 import type { UnsealedBody } from '../../audit/entry-builder.js';
-import { sealBatchWithJson } from '../../audit/seal.js';
+import { GENESIS_HASH, chainFrom } from '../../audit/chain.js';
+import { ROW_FIELDS, encodeBodies, entryJson, sealedFromLinks, type BatchLinks, type EncodedRows } from '../../audit/encoded-entry.js';
 import type { AuditQuery, AuditStore, ChainHead, ChainSealer, DeviceConfig, EntryPage } from '../../audit/audit-store.js';
 import type { AuditCheckpoint, AuditEntryBody, ChainAnchor, StoredAuditEntry } from '../../audit/types.js';
 import type { SqliteConnection } from './database.js';
@@ -45,8 +46,9 @@ type Statement = BetterSqliteStatement<unknown[], unknown>;
 
 const SELECT_LAST = 'SELECT seq, entry_hash FROM audit_entries ORDER BY seq DESC LIMIT 1';
 const SELECT_ANCHOR = 'SELECT seq, entry_hash FROM audit_chain_anchor WHERE id = 1';
-const INSERT_ENTRY = `INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_ENTRY_HEAD = 'INSERT INTO audit_entries (seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash) VALUES';
+const INSERT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_ENTRY = `${INSERT_ENTRY_HEAD} ${INSERT_VALUES}`;
 
 function readHead(last: Statement, anchor: Statement): ChainHead | null {
   const l = last.get() as { seq: number; entry_hash: string } | undefined;
@@ -55,32 +57,72 @@ function readHead(last: Statement, anchor: Statement): ChainHead | null {
   return a ? { seq: a.seq, hash: a.entry_hash } : null;
 }
 
+/** Rows per multi-row INSERT (11 parameters each; far below SQLite's variable limit). */
+const INSERT_CHUNK = 32;
+
 /**
  * The audit write path on `db`, statements prepared once: BEGIN IMMEDIATE, read the head, number,
- * chain and insert the bodies (each body canonicalised once: the hashed JSON is the stored JSON),
- * COMMIT. Throws the driver's error (callers translate it).
+ * chain and insert the encoded entries (their canonical JSON was built by the caller; the writer
+ * only splices the seq in, so the hashed JSON is the stored JSON), COMMIT. One multi-row INSERT per
+ * up to INSERT_CHUNK entries instead of one statement run per entry. Throws the driver's error
+ * (callers translate it).
  */
-export function createAuditAppender(db: SqliteConnection): (bodies: readonly UnsealedBody[]) => StoredAuditEntry[] {
+export function createAuditAppender(db: SqliteConnection): (rows: EncodedRows) => BatchLinks {
   const last = db.prepare(SELECT_LAST);
   const anchor = db.prepare(SELECT_ANCHOR);
-  const insert = db.prepare(INSERT_ENTRY);
-  const tx = db.transaction((bodies: readonly UnsealedBody[]) => {
-    const sealed = sealBatchWithJson(readHead(last, anchor), bodies);
-    for (const { stored: s, json } of sealed) {
-      const e = s.entry;
-      const t = Date.parse(e.time);
-      insert.run(s.seq, Number.isFinite(t) ? t : 0, e.type, e.request_id, e.identity?.subject ?? null, e.path, e.operation, e.outcome ?? null, json, s.prev_hash, s.entry_hash);
+  const inserts = new Map<number, Statement>();
+  const insertOf = (n: number): Statement => {
+    let st = inserts.get(n);
+    if (!st) {
+      st = db.prepare(`${INSERT_ENTRY_HEAD} ${Array.from({ length: n }, () => INSERT_VALUES).join(', ')}`);
+      inserts.set(n, st);
     }
-    return sealed.map((x) => x.stored);
+    return st;
+  };
+  const tx = db.transaction((rows: EncodedRows): BatchLinks => {
+    const count = Math.floor(rows.length / ROW_FIELDS);
+    const head = readHead(last, anchor);
+    const firstSeq = (head?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const next = chainFrom(prevHash);
+    const hashes: string[] = new Array<string>(count);
+    let prev = prevHash;
+    for (let start = 0; start < count; start += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, count - start);
+      const params: unknown[] = new Array<unknown>(n * 11);
+      let p = 0;
+      for (let i = start; i < start + n; i++) {
+        const r = i * ROW_FIELDS;
+        const seq = firstSeq + i;
+        const json = entryJson(rows[r] as string, seq, rows[r + 1] as string);
+        const hash = next(json);
+        hashes[i] = hash;
+        // seq, time_ms, type, request_id, subject, path, operation, outcome, body, prev_hash, entry_hash
+        params[p++] = seq;
+        params[p++] = rows[r + 2];
+        params[p++] = rows[r + 3];
+        params[p++] = rows[r + 4];
+        params[p++] = rows[r + 5];
+        params[p++] = rows[r + 6];
+        params[p++] = rows[r + 7];
+        params[p++] = rows[r + 8];
+        params[p++] = json;
+        params[p++] = prev;
+        params[p++] = hash;
+        prev = hash;
+      }
+      insertOf(n).run(params);
+    }
+    return { firstSeq, prevHash, hashes };
   });
-  return (bodies) => tx.immediate(bodies);
+  return (rows) => tx.immediate(rows);
 }
 
 export class SqliteAuditStore implements AuditStore {
   private txCount = 0;
   /** Hot-path statements, prepared once on first use (after migrations): saves a parse per batch. */
   private stmts: { last: Statement; anchor: Statement; insert: Statement } | null = null;
-  private appender: ((bodies: readonly UnsealedBody[]) => StoredAuditEntry[]) | null = null;
+  private appender: ((rows: EncodedRows) => BatchLinks) | null = null;
 
   constructor(private readonly db: SqliteConnection) {}
 
@@ -102,14 +144,19 @@ export class SqliteAuditStore implements AuditStore {
     return readHead(p.last, p.anchor);
   }
 
-  /** The in-process write path (bodies → sealed entries), as the audit writer worker runs it. */
-  async appendBodies(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+  /** The in-process write path (encoded rows → links), as the audit writer worker runs it. */
+  async appendRows(rows: EncodedRows): Promise<BatchLinks> {
     return withSqliteErrors('appendAuditBatch', () => {
       this.appender ??= createAuditAppender(this.db);
-      const sealed = this.appender(bodies);
+      const links = this.appender(rows);
       this.txCount++;
-      return sealed;
+      return links;
     });
+  }
+
+  /** Bodies → sealed entries through the same path (callers outside the audit trail). */
+  async appendBodies(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
+    return sealedFromLinks(bodies, await this.appendRows(encodeBodies(bodies)));
   }
 
   async appendBatch(seal: ChainSealer): Promise<StoredAuditEntry[]> {

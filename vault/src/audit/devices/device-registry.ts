@@ -151,8 +151,12 @@ export class DeviceRegistry {
     await this.refresh();
   }
 
-  /** Deliver committed entries to every device; resolves false if a fail_closed device failed. */
-  async deliver(entries: readonly StoredAuditEntry[]): Promise<boolean> {
+  /**
+   * Deliver committed entries to every device; resolves false if a fail_closed device failed.
+   * `entries` may be a function: it is called only when some device is enabled (the trail builds
+   * the stored entries only for a reader).
+   */
+  async deliver(batch: readonly StoredAuditEntry[] | (() => readonly StoredAuditEntry[])): Promise<boolean> {
     if (Date.now() - this.lastRefresh >= this.refreshMs) {
       try {
         await this.refresh();
@@ -160,7 +164,9 @@ export class DeviceRegistry {
         this.logger.warn({ code: e instanceof KeywardError ? e.code : 'unknown' }, 'audit device refresh failed');
       }
     }
-    if (this.devices.size === 0 || entries.length === 0) return true;
+    if (this.devices.size === 0) return true;
+    const entries = typeof batch === 'function' ? batch() : batch;
+    if (entries.length === 0) return true;
     const lines = entries.map(vaultLine);
     const results = await Promise.all(
       [...this.devices.values()].map(async (d) => {

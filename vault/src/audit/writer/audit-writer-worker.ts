@@ -1,14 +1,15 @@
 /**
  * The audit writer thread (see worker-audit-writer.ts): its own better-sqlite3 connection to the
  * data dir's file (WAL, synchronous=FULL, busy_timeout), running the store's append path
- * (createAuditAppender: head read + inserts inside BEGIN IMMEDIATE) for each batch it is sent and
- * answering with the assigned links only after COMMIT returned; and the checkpoint inserts, so
- * the main thread never holds the write lock (nor waits for it) either. Messages are handled one at a
+ * (createAuditAppender: head read + inserts inside BEGIN IMMEDIATE) for each batch it is sent
+ * (canonicalised here, by encoded-entry.ts, once per entry) and answering with the assigned
+ * links only after COMMIT returned; and the checkpoint inserts, so the main thread never holds the write lock (nor waits for it) either. Messages are handled one at a
  * time, so batches commit in the order they were posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createAuditAppender } from '../../adapters/sqlite/sqlite-audit-store.js';
+import { encodeBatch } from '../encoded-entry.js';
 import type { FromWriter, ToWriter, WriterInit } from './audit-writer.js';
 
 const init = workerData as WriterInit;
@@ -35,10 +36,9 @@ port.on('message', (msg: ToWriter) => {
     if (msg.kind === 'checkpoint') {
       const cp = msg.cp;
       insertCheckpoint.run(cp.seq, cp.entry_hash, cp.time, cp.key_id, cp.signature);
-      reply = { kind: 'ack', id: msg.id, links: [] };
+      reply = { kind: 'ack', id: msg.id, links: null };
     } else {
-      const sealed = append(msg.bodies);
-      reply = { kind: 'ack', id: msg.id, links: sealed.map((s) => [s.seq, s.prev_hash, s.entry_hash] as const) };
+      reply = { kind: 'ack', id: msg.id, links: append(encodeBatch(msg.batch)) };
     }
   } catch (e) {
     const code = e instanceof Database.SqliteError ? e.code : null;

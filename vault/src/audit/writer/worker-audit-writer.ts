@@ -5,8 +5,10 @@
  * checkpoint signatures); the worker only numbers, chains, inserts and commits.
  *
  * Invariants:
- * - `append` resolves after the worker acknowledged the COMMIT (durable); the stored entries are
- *   rebuilt from the bodies sent plus the (seq, prev_hash, entry_hash) links the worker assigned.
+ * - `appendBatch` resolves after the worker acknowledged the COMMIT (durable), with the links
+ *   (first seq, prev hash, entry hashes) the worker assigned; the worker canonicalises the bodies
+ *   (encoded-entry.ts) and answers with hashes only, so the main thread rebuilds nothing unless a
+ *   device or an `append` caller reads the stored entries.
  * - Fail closed: a failed commit rejects that batch; a worker that errors or exits rejects every
  *   batch it had not acknowledged (their commit state is unknown, so the caller must not act on
  *   them), and the next `append` starts a fresh worker.
@@ -21,13 +23,13 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { KeywardError } from '../../core/errors.js';
 import { translateSqliteError } from '../../adapters/sqlite/sqlite-errors.js';
+import type { BatchLinks, BodyBatch } from '../encoded-entry.js';
 import type { UnsealedBody } from '../entry-builder.js';
-import type { AuditCheckpoint, AuditEntryBody, StoredAuditEntry } from '../types.js';
-import type { AuditWriter, FromWriter, ToWriter, WriterInit } from './audit-writer.js';
+import type { AuditCheckpoint, StoredAuditEntry } from '../types.js';
+import { appendBodiesVia, type AuditWriter, type FromWriter, type ToWriter, type WriterInit } from './audit-writer.js';
 
 interface Outstanding {
-  readonly bodies: readonly UnsealedBody[];
-  resolve(entries: StoredAuditEntry[]): void;
+  resolve(links: BatchLinks | null): void;
   reject(err: KeywardError): void;
 }
 
@@ -79,14 +81,21 @@ export class WorkerAuditWriter implements AuditWriter {
   }
 
   append(bodies: readonly UnsealedBody[]): Promise<StoredAuditEntry[]> {
-    return this.send(bodies, (id) => ({ kind: 'append', id, bodies }));
+    return appendBodiesVia(this, bodies);
+  }
+
+  async appendBatch(batch: BodyBatch): Promise<BatchLinks> {
+    const links = await this.send({ kind: 'append', id: this.nextId++, batch });
+    // Cannot happen with this worker; never hand out entries whose links are unknown.
+    if (!links || links.hashes.length !== batch.bodies.length) throw new KeywardError('ERR_INTERNAL', 'audit writer answered a short batch');
+    return links;
   }
 
   async insertCheckpoint(cp: AuditCheckpoint): Promise<void> {
-    await this.send([], (id) => ({ kind: 'checkpoint', id, cp }));
+    await this.send({ kind: 'checkpoint', id: this.nextId++, cp });
   }
 
-  private send(bodies: readonly UnsealedBody[], message: (id: number) => ToWriter): Promise<StoredAuditEntry[]> {
+  private send(message: Extract<ToWriter, { id: number }>): Promise<BatchLinks | null> {
     if (this.closing) return Promise.reject(new KeywardError('ERR_INTERNAL', 'audit writer closed'));
     let worker: Worker;
     try {
@@ -94,11 +103,10 @@ export class WorkerAuditWriter implements AuditWriter {
     } catch (e) {
       return Promise.reject(new KeywardError('ERR_INTERNAL', 'audit writer could not start', { cause: e }));
     }
-    const id = this.nextId++;
-    return new Promise<StoredAuditEntry[]>((resolve, reject) => {
-      this.outstanding.set(id, { bodies, resolve, reject });
+    return new Promise<BatchLinks | null>((resolve, reject) => {
+      this.outstanding.set(message.id, { resolve, reject });
       worker.ref();
-      worker.postMessage(message(id));
+      worker.postMessage(message);
     });
   }
 
@@ -124,21 +132,8 @@ export class WorkerAuditWriter implements AuditWriter {
       o.reject(storageFailure(msg.sqliteCode));
       return;
     }
-    if (o.bodies.length > 0) this.txCount++; // audit batches only, like the store's count
-    const entries: StoredAuditEntry[] = [];
-    for (let i = 0; i < o.bodies.length; i++) {
-      const link = msg.links[i];
-      const body = o.bodies[i];
-      if (!link || !body) {
-        // Cannot happen with this worker; never hand out an entry whose link is unknown.
-        o.reject(new KeywardError('ERR_INTERNAL', 'audit writer answered a short batch'));
-        return;
-      }
-      const [seq, prev, hash] = link;
-      const entry: AuditEntryBody = { seq, ...body };
-      entries.push({ seq, prev_hash: prev, entry_hash: hash, entry });
-    }
-    o.resolve(entries);
+    if (msg.links) this.txCount++; // audit batches only, like the store's count
+    o.resolve(msg.links);
   }
 
   private onDeath(worker: Worker, err: unknown): void {
