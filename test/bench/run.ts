@@ -128,6 +128,10 @@ function performanceOverrides(levers: Record<string, string>): Record<string, un
       case 'threadpool':
         out['uvThreadpoolSize'] = Number(v);
         break;
+      case 'hsmCalls':
+        if (v !== 'sync' && v !== 'async' && v !== 'auto') throw new Error('hsmCalls must be sync, async or auto');
+        out['hsmCallMode'] = v;
+        break;
       default:
         throw new Error(`unknown lever ${k}`);
     }

@@ -38,6 +38,14 @@ export const PerformanceSchema = z
     /** Key versions kept loaded in the HSM as session objects (LRU); 0 = unwrap on every use. */
     hsmKeyCacheSize: z.number().int().min(0).max(100_000).default(1024),
     /**
+     * How the small request-path HSM operations (seal/open of DEKs, HMAC of small data, RNG refills)
+     * call the PKCS#11 module. 'sync': on the event loop, no threadpool round trip (cheapest for an
+     * in-process software token, but a call can neither be timed out nor stop blocking the loop);
+     * 'async': on the libuv threadpool (for a network HSM that may wait milliseconds); 'auto': sync
+     * only when the module is SoftHSM (C_GetInfo), async otherwise.
+     */
+    hsmCallMode: z.enum(['auto', 'sync', 'async']).default('auto'),
+    /**
      * Transit key records cached for this long in the encrypt/decrypt path (0 = read the store every
      * time). Rotation/config changes in this process invalidate at once; other workers see them within
      * the TTL.

@@ -335,6 +335,7 @@ export async function openHsmFromConfig(config: KeywardConfig): Promise<Hsm> {
     pin,
     sessionPoolSize: config.hsm.sessionPoolSize,
     keyCacheSize: config.performance.hsmKeyCacheSize,
+    callMode: config.performance.hsmCallMode,
     ...(config.hsm.softhsmConf ? { softhsmConf: config.hsm.softhsmConf } : {}),
   });
 }

@@ -11,8 +11,21 @@
  *   construction; keep below 2^32 seals per key version, which key rotation policy enforces).
  * - open() fails only with ERR_DECRYPTION_FAILED for anything about its inputs (tag, AAD, IV,
  *   truncation, wrong/unknown key or root); device and session faults stay ERR_HSM_UNAVAILABLE.
- * - Request-path device work runs through the *Async calls (libuv pool); only the C_*Init, object
- *   lookups and C_GenerateRandom (no async variant in pkcs11js) are synchronous.
+ * - Call mode (option `callMode`, config `performance.hsmCallMode`): in 'async' mode request-path
+ *   device work runs through the *Async calls (libuv pool); only the C_*Init, object lookups and
+ *   C_GenerateRandom (no async variant in pkcs11js; randomBytes takes its lane without a promise
+ *   in both modes) are synchronous. In 'sync' mode the small request-path operations (seal/open
+ *   of up to SYNC_MAX_BYTES, HMAC of up to SYNC_MAX_BYTES, the key-version unwrap they may need)
+ *   call the synchronous functions on the main thread: on an in-process software token that is
+ *   cheaper than a threadpool round trip (no dispatch, no completion callback, no pool thread).
+ *   A synchronous call cannot be timed out by
+ *   the resilience layer and blocks the event loop for its length, so 'auto' picks sync only for a
+ *   local software token (SoftHSM, found by C_GetInfo) and async for anything else, where a call can
+ *   wait milliseconds on a network. Bulk and rare operations (key generation, rewrap, signing,
+ *   larger payloads) stay async in both modes.
+ * - A synchronous operation holds its session only while it runs and no other JS runs meanwhile,
+ *   so it takes a free lane without a promise (SessionPool.runNow); retry-once and error mapping
+ *   are the same code as for async operations (`recover`).
  * - A lost session/login (token reset, C_CloseAllSessions) is repaired transparently and the
  *   operation retried once; loaded key versions are then unwrapped again from their blobs.
  *
@@ -29,11 +42,11 @@ import pkcs11js from 'pkcs11js';
 import { KeywardError, decryptionFailed, hsmUnavailable, invalidInput, notFound } from '../../core/errors.js';
 import type { Hsm, HsmStatus, PublicJwk, RootKeyRef, WrappedKeyRef } from '../../core/ports/hsm.js';
 import { p256PointToJwk } from './ec-jwk.js';
-import { KeyCache } from './key-cache.js';
+import { KeyCache, type CachedKey } from './key-cache.js';
 import { acquireLibrary, type LibraryLease, type Pkcs11 } from './library.js';
 import { isDeviceOrSessionFault, isHandleStale, isSessionLost, toKeywardError } from './pkcs11-errors.js';
 import { RandomBuffer } from './random-buffer.js';
-import { PoolClosedError, SessionPool, type Lane } from './session-pool.js';
+import { LANES_BUSY, PoolClosedError, SessionPool, type Lane } from './session-pool.js';
 import * as T from './templates.js';
 
 const P = pkcs11js;
@@ -42,6 +55,11 @@ type Handle = pkcs11js.Handle;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KWP: pkcs11js.Mechanism = { mechanism: P.CKM_AES_KEY_WRAP_PAD };
+/** Largest seal/open/HMAC input done synchronously in 'sync' mode (a DEK is 32 bytes). */
+const SYNC_MAX_BYTES = 16 * 1024;
+
+/** 'auto': sync for a local software token (SoftHSM), async for anything else. */
+export type HsmCallMode = 'auto' | 'sync' | 'async';
 
 export interface Pkcs11HsmOptions {
   /** Path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so. */
@@ -55,6 +73,8 @@ export interface Pkcs11HsmOptions {
   readonly softhsmConf?: string;
   /** Loaded key versions kept as session objects (LRU). Default 1024. */
   readonly keyCacheSize?: number;
+  /** How request-path operations call the module (see the module header). Default 'auto'. */
+  readonly callMode?: HsmCallMode;
 }
 
 interface CachedHandle {
@@ -85,6 +105,7 @@ export class Pkcs11Hsm implements Hsm {
   /** Serialises find-or-create per object, so one process never creates a duplicate. */
   private readonly creating = new Map<string, Promise<unknown>>();
   private closed = false;
+  private readonly syncCalls: boolean;
 
   private constructor(
     private readonly lease: LibraryLease,
@@ -92,8 +113,11 @@ export class Pkcs11Hsm implements Hsm {
     private readonly pool: SessionPool,
     private readonly tokenLabel: string,
     keyCacheSize: number,
+    /** The call mode in force ('auto' resolved at open). */
+    readonly callMode: 'sync' | 'async',
   ) {
     this.keyCache = new KeyCache(keyCacheSize);
+    this.syncCalls = callMode === 'sync';
   }
 
   static async open(options: Pkcs11HsmOptions): Promise<Pkcs11Hsm> {
@@ -109,7 +133,8 @@ export class Pkcs11Hsm implements Hsm {
         pool.close();
         throw toKeywardError(e, 'login');
       }
-      return new Pkcs11Hsm(lease, slot, pool, options.tokenLabel, options.keyCacheSize ?? 1024);
+      const callMode = resolveCallMode(p, options.callMode ?? 'auto');
+      return new Pkcs11Hsm(lease, slot, pool, options.tokenLabel, options.keyCacheSize ?? 1024, callMode);
     } catch (e) {
       lease.release();
       throw toKeywardError(e, 'open');
@@ -183,11 +208,28 @@ export class Pkcs11Hsm implements Hsm {
     await this.run('forgetKey', async (lane) => this.destroyQuietly(lane.session, handles));
   }
 
-  async seal(key: WrappedKeyRef, plaintext: Uint8Array, aad: Uint8Array): Promise<Buffer> {
+  seal(key: WrappedKeyRef, plaintext: Uint8Array, aad: Uint8Array): Promise<Buffer> {
+    if (this.syncCalls && plaintext.length <= SYNC_MAX_BYTES) {
+      return this.runSync('seal', (lane) => {
+        try {
+          return this.withKeyVersionSync(lane, key, (handle) => {
+            const iv = this.takeIv(lane);
+            this.p.C_EncryptInit(lane.session, gcm(iv, aad), handle);
+            const ciphertextAndTag =
+              plaintext.length === 0
+                ? this.p.C_EncryptFinal(lane.session, Buffer.alloc(TAG_BYTES))
+                : this.p.C_Encrypt(lane.session, Buffer.from(plaintext), Buffer.alloc(plaintext.length + TAG_BYTES));
+            return Buffer.concat([iv, ciphertextAndTag]);
+          });
+        } catch (e) {
+          throw sealFailure(e);
+        }
+      });
+    }
     return this.run('seal', async (lane) => {
       try {
         return await this.withKeyVersion(lane, key, async (handle) => {
-          const iv = this.random.take(IV_BYTES, (n) => this.p.C_GenerateRandom(lane.session, Buffer.alloc(n)));
+          const iv = this.takeIv(lane);
           this.p.C_EncryptInit(lane.session, gcm(iv, aad), handle);
           // pkcs11js passes a NULL pointer for an empty input (CKR_ARGUMENTS_BAD): an empty
           // plaintext goes straight to C_EncryptFinal, which emits just the tag.
@@ -198,18 +240,28 @@ export class Pkcs11Hsm implements Hsm {
           return Buffer.concat([iv, ciphertextAndTag]);
         });
       } catch (e) {
-        // A blob that does not unwrap is an integrity failure of stored data, like a bad tag.
-        if (e instanceof UnwrapFailed) throw decryptionFailed();
-        throw e;
+        throw sealFailure(e);
       }
     });
   }
 
-  async open(key: WrappedKeyRef, sealed: Uint8Array, aad: Uint8Array): Promise<Buffer> {
-    if (sealed.length < IV_BYTES + TAG_BYTES) throw decryptionFailed();
+  open(key: WrappedKeyRef, sealed: Uint8Array, aad: Uint8Array): Promise<Buffer> {
+    if (sealed.length < IV_BYTES + TAG_BYTES) return Promise.reject(decryptionFailed());
     const input = Buffer.from(sealed);
     const iv = input.subarray(0, IV_BYTES);
     const ciphertextAndTag = input.subarray(IV_BYTES);
+    if (this.syncCalls && ciphertextAndTag.length <= SYNC_MAX_BYTES + TAG_BYTES) {
+      return this.runSync('open', (lane) => {
+        try {
+          return this.withKeyVersionSync(lane, key, (handle) => {
+            this.p.C_DecryptInit(lane.session, gcm(iv, aad), handle);
+            return Buffer.from(this.p.C_Decrypt(lane.session, ciphertextAndTag, Buffer.alloc(ciphertextAndTag.length)));
+          });
+        } catch (e) {
+          throw openFailure(e);
+        }
+      });
+    }
     return this.run('open', async (lane) => {
       try {
         return await this.withKeyVersion(lane, key, async (handle) => {
@@ -218,17 +270,16 @@ export class Pkcs11Hsm implements Hsm {
           return Buffer.from(await this.p.C_DecryptAsync(lane.session, ciphertextAndTag, Buffer.alloc(ciphertextAndTag.length)));
         });
       } catch (e) {
-        if (e instanceof KeywardError && e.code === 'ERR_HSM_UNAVAILABLE') throw e;
-        if (!(e instanceof KeywardError) && isDeviceOrSessionFault(e)) throw e; // run() retries or maps it
-        throw decryptionFailed();
+        throw openFailure(e);
       }
     });
   }
 
-  async randomBytes(length: number): Promise<Buffer> {
-    if (!Number.isSafeInteger(length) || length < 0 || length > 1 << 20) throw invalidInput('invalid random length');
-    if (length === 0) return Buffer.alloc(0);
-    return this.run('randomBytes', async (lane) => this.random.take(length, (n) => this.p.C_GenerateRandom(lane.session, Buffer.alloc(n))));
+  /** C_GenerateRandom has no async variant: this is synchronous in both call modes. */
+  randomBytes(length: number): Promise<Buffer> {
+    if (!Number.isSafeInteger(length) || length < 0 || length > 1 << 20) return Promise.reject(invalidInput('invalid random length'));
+    if (length === 0) return Promise.resolve(Buffer.alloc(0));
+    return this.runSync('randomBytes', (lane) => this.random.take(length, (n) => this.p.C_GenerateRandom(lane.session, Buffer.alloc(n))));
   }
 
   // ---- signing and MAC keys ------------------------------------------------------------------
@@ -277,7 +328,14 @@ export class Pkcs11Hsm implements Hsm {
     );
   }
 
-  async hmacSha256(label: string, data: Uint8Array): Promise<Buffer> {
+  hmacSha256(label: string, data: Uint8Array): Promise<Buffer> {
+    if (this.syncCalls && data.length <= SYNC_MAX_BYTES) {
+      return this.runSync('hmacSha256', (lane) => {
+        const macKey = this.labelled(lane, label, P.CKO_SECRET_KEY, 'MAC key not found');
+        this.p.C_SignInit(lane.session, { mechanism: P.CKM_SHA256_HMAC }, macKey);
+        return Buffer.from(this.p.C_Sign(lane.session, Buffer.from(data), Buffer.alloc(32)));
+      });
+    }
     return this.run('hmacSha256', async (lane) => {
       const macKey = this.labelled(lane, label, P.CKO_SECRET_KEY, 'MAC key not found');
       this.p.C_SignInit(lane.session, { mechanism: P.CKM_SHA256_HMAC }, macKey);
@@ -341,9 +399,9 @@ export class Pkcs11Hsm implements Hsm {
    * Run `op` on a pooled session; on a lost session/login or a stale cached handle, repair and
    * retry exactly once. Everything that escapes is a KeywardError.
    */
-  private async run<T>(what: string, op: (lane: Lane) => Promise<T>): Promise<T> {
+  private async run<T>(what: string, op: (lane: Lane) => Promise<T> | T, firstAttempt = 0): Promise<T> {
     if (this.closed) throw hsmUnavailable('HSM closed');
-    for (let attempt = 0; ; attempt += 1) {
+    for (let attempt = firstAttempt; ; attempt += 1) {
       let generation = this.pool.generation;
       try {
         return await this.pool.with((lane) => {
@@ -351,39 +409,68 @@ export class Pkcs11Hsm implements Hsm {
           return op(lane);
         });
       } catch (e) {
-        if (e instanceof PoolClosedError) throw hsmUnavailable('HSM closed');
-        if (attempt === 0 && isSessionLost(e)) {
-          this.pool.invalidate(generation);
-          continue;
-        }
-        if (attempt === 0 && isHandleStale(e)) {
-          this.rootHandles.clear();
-          this.labelHandles.clear();
-          continue;
-        }
-        throw toKeywardError(e, what);
+        const failure = this.recover(what, e, attempt, generation);
+        if (failure) throw failure;
       }
     }
   }
 
+  /**
+   * run() for a wholly synchronous `op`: the same retry-once and error mapping, but on a free lane
+   * taken and given back without a promise in between. If every lane is held by an in-flight async
+   * operation, the attempt queues for a lane through run() instead.
+   */
+  private runSync<T>(what: string, op: (lane: Lane) => T): Promise<T> {
+    if (this.closed) return Promise.reject(hsmUnavailable('HSM closed'));
+    for (let attempt = 0; ; attempt += 1) {
+      let generation = this.pool.generation;
+      try {
+        const result = this.pool.runNow((lane) => {
+          generation = lane.generation;
+          return op(lane);
+        });
+        return result === LANES_BUSY ? this.run(what, op, attempt) : Promise.resolve(result);
+      } catch (e) {
+        const failure = this.recover(what, e, attempt, generation);
+        if (failure) return Promise.reject(failure);
+      }
+    }
+  }
+
+  /**
+   * After a failed attempt: repair and answer undefined (retry) on a first-attempt lost session or
+   * stale cached handle; otherwise the KeywardError to raise.
+   */
+  private recover(what: string, e: unknown, attempt: number, generation: number): KeywardError | undefined {
+    if (e instanceof PoolClosedError) return hsmUnavailable('HSM closed');
+    if (attempt === 0 && isSessionLost(e)) {
+      this.pool.invalidate(generation);
+      return undefined;
+    }
+    if (attempt === 0 && isHandleStale(e)) {
+      this.rootHandles.clear();
+      this.labelHandles.clear();
+      return undefined;
+    }
+    return toKeywardError(e, what);
+  }
+
+  private takeIv(lane: Lane): Buffer {
+    return this.random.take(IV_BYTES, (n) => this.p.C_GenerateRandom(lane.session, Buffer.alloc(n)));
+  }
+
   /** Use the loaded object of a key version, unwrapping it from its blob on a miss. */
   private async withKeyVersion<T>(lane: Lane, key: WrappedKeyRef, use: (handle: Handle) => Promise<T>): Promise<T> {
-    const rootKey = rootKeyOf(key.root);
-    const hit = this.keyCache.checkout(key.cacheId, lane.generation, rootKey, key.wrappedKek);
-    this.destroyQuietly(lane.session, hit.destroy);
-    let entry = hit.entry;
+    let entry = this.cachedKeyVersion(lane, key);
     if (!entry) {
       const rootHandle = this.requireRoot(lane, key.root);
       let handle: Handle;
       try {
         handle = await this.p.C_UnwrapKeyAsync(lane.session, KWP, rootHandle, Buffer.from(key.wrappedKek), T.loadedKeyVersionTemplate());
       } catch (e) {
-        if (isDeviceOrSessionFault(e)) throw e;
-        throw new UnwrapFailed();
+        throw unwrapFailure(e);
       }
-      const inserted = this.keyCache.insert(key.cacheId, { rootKey, wrappedKek: key.wrappedKek }, handle, lane.generation);
-      this.destroyQuietly(lane.session, inserted.destroy);
-      entry = inserted.entry;
+      entry = this.insertKeyVersion(lane, key, handle);
     }
     try {
       return await use(entry.handle);
@@ -391,9 +478,49 @@ export class Pkcs11Hsm implements Hsm {
       if (isHandleStale(e)) this.keyCache.forget(key.cacheId); // the object is gone; nothing to destroy
       throw e;
     } finally {
-      const destroy = this.keyCache.release(entry);
-      if (destroy) this.destroyQuietly(lane.session, [destroy]);
+      this.releaseKeyVersion(lane, entry);
     }
+  }
+
+  /** withKeyVersion with synchronous calls only (call mode 'sync'); same cache discipline. */
+  private withKeyVersionSync<T>(lane: Lane, key: WrappedKeyRef, use: (handle: Handle) => T): T {
+    let entry = this.cachedKeyVersion(lane, key);
+    if (!entry) {
+      const rootHandle = this.requireRoot(lane, key.root);
+      let handle: Handle;
+      try {
+        handle = this.p.C_UnwrapKey(lane.session, KWP, rootHandle, Buffer.from(key.wrappedKek), T.loadedKeyVersionTemplate());
+      } catch (e) {
+        throw unwrapFailure(e);
+      }
+      entry = this.insertKeyVersion(lane, key, handle);
+    }
+    try {
+      return use(entry.handle);
+    } catch (e) {
+      if (isHandleStale(e)) this.keyCache.forget(key.cacheId); // the object is gone; nothing to destroy
+      throw e;
+    } finally {
+      this.releaseKeyVersion(lane, entry);
+    }
+  }
+
+  /** The loaded object of this key version for the lane's generation, checked out; undefined on a miss. */
+  private cachedKeyVersion(lane: Lane, key: WrappedKeyRef): CachedKey | undefined {
+    const hit = this.keyCache.checkout(key.cacheId, lane.generation, rootKeyOf(key.root), key.wrappedKek);
+    this.destroyQuietly(lane.session, hit.destroy);
+    return hit.entry;
+  }
+
+  private insertKeyVersion(lane: Lane, key: WrappedKeyRef, handle: Handle): CachedKey {
+    const inserted = this.keyCache.insert(key.cacheId, { rootKey: rootKeyOf(key.root), wrappedKek: key.wrappedKek }, handle, lane.generation);
+    this.destroyQuietly(lane.session, inserted.destroy);
+    return inserted.entry;
+  }
+
+  private releaseKeyVersion(lane: Lane, entry: CachedKey): void {
+    const destroy = this.keyCache.release(entry);
+    if (destroy) this.destroyQuietly(lane.session, [destroy]);
   }
 
   private findRoot(lane: Lane, root: RootKeyRef): Handle | undefined {
@@ -465,6 +592,36 @@ class UnwrapFailed extends Error {
   constructor() {
     super('unwrap failed');
     this.name = 'UnwrapFailed';
+  }
+}
+
+/** A key-version blob that fails to unwrap is bad input; device and session faults stay themselves. */
+function unwrapFailure(e: unknown): unknown {
+  return isDeviceOrSessionFault(e) ? e : new UnwrapFailed();
+}
+
+/** seal(): a blob that does not unwrap is an integrity failure of stored data, like a bad tag. */
+function sealFailure(e: unknown): unknown {
+  return e instanceof UnwrapFailed ? decryptionFailed() : e;
+}
+
+/** open(): everything about the inputs is "decryption failed"; device and session faults go to run(). */
+function openFailure(e: unknown): unknown {
+  if (e instanceof KeywardError && e.code === 'ERR_HSM_UNAVAILABLE') return e;
+  if (!(e instanceof KeywardError) && isDeviceOrSessionFault(e)) return e; // run() retries or maps it
+  return decryptionFailed();
+}
+
+/**
+ * 'auto' → 'sync' only for SoftHSM: an in-process software token with no network to wait on (its
+ * token objects are local files). Anything else, or a C_GetInfo that fails, is 'async'.
+ */
+export function resolveCallMode(p: Pkcs11, mode: HsmCallMode): 'sync' | 'async' {
+  if (mode !== 'auto') return mode;
+  try {
+    return /^softhsm/i.test(p.C_GetInfo().manufacturerID.trim()) ? 'sync' : 'async';
+  } catch {
+    return 'async';
   }
 }
 

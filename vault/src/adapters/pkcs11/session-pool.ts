@@ -3,7 +3,10 @@
  *
  * Invariants:
  * - At most one operation in flight per session (PKCS11-NOTES.md pitfall 5): a caller holds a lane
- *   from acquire to release, across the C_*Init and the final (async) call.
+ *   from acquire to release, across the C_*Init and the final (async) call. `runNow` takes a free
+ *   lane and releases it before returning: its operation is wholly synchronous, so no other JS can
+ *   run while it holds the lane, and it never takes a lane a waiter is queued for (lanes are handed
+ *   straight to waiters, so a free lane means an empty queue).
  * - Sessions are kept open for the pool's lifetime, so the process keeps its login (pitfall 4:
  *   the login dies with the last session).
  * - `generation` counts recoveries. When a session is lost, `invalidate(gen)` bumps it once; every
@@ -30,6 +33,9 @@ interface LaneState {
   generation: number;
   busy: boolean;
 }
+
+/** `runNow`'s answer when no lane is free (nothing was run). */
+export const LANES_BUSY: unique symbol = Symbol('lanes busy');
 
 export class SessionPool {
   private readonly lanes: LaneState[];
@@ -75,6 +81,29 @@ export class SessionPool {
     }
   }
 
+  /**
+   * Run a wholly synchronous `fn` on a free lane right now, with the same session preparation and
+   * failure handling as `with`, and no promise. Returns LANES_BUSY (having run nothing) when every
+   * lane is held by an in-flight asynchronous operation; the caller then queues through `with`.
+   */
+  runNow<T>(fn: (lane: Lane) => T): T | typeof LANES_BUSY {
+    if (this.closed) throw new PoolClosedError();
+    const state = this.freeLane();
+    if (state === undefined) return LANES_BUSY;
+    state.busy = true;
+    try {
+      this.prepare(state);
+      const session = state.session;
+      if (session === null) throw new Error('unreachable: prepared lane has no session');
+      return fn({ session, generation: state.generation });
+    } catch (e) {
+      if (mayLeaveOperationActive(e)) state.generation = -1; // see `with`
+      throw e;
+    } finally {
+      this.release(state);
+    }
+  }
+
   /** A session was found dead during generation `seenGen`: bump once for everyone. */
   invalidate(seenGen: number): void {
     if (seenGen === this.gen) this.gen += 1;
@@ -102,7 +131,7 @@ export class SessionPool {
 
   private acquire(): Promise<LaneState> {
     if (this.closed) return Promise.reject(new PoolClosedError());
-    const free = this.lanes.find((l) => !l.busy);
+    const free = this.freeLane();
     if (free) {
       free.busy = true;
       return Promise.resolve(free);
@@ -110,6 +139,11 @@ export class SessionPool {
     return new Promise((resolve, reject) => {
       this.waiters.push((lane) => (this.closed ? reject(new PoolClosedError()) : resolve(lane)));
     });
+  }
+
+  private freeLane(): LaneState | undefined {
+    for (const lane of this.lanes) if (!lane.busy) return lane;
+    return undefined;
   }
 
   private release(lane: LaneState): void {
