@@ -16,17 +16,22 @@ import type { Environment, KeyName } from './types.js';
 export const DEK_AAD_LABEL = 'keyward/dek/v1';
 export const DATA_AAD_LABEL = 'keyward/data/v1';
 
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n, 0);
-  return b;
+const DEK_LABEL_BYTES = Buffer.from(DEK_AAD_LABEL, 'utf8');
+const DATA_LABEL_BYTES = Buffer.from(DATA_AAD_LABEL, 'utf8');
+
+/** Writes u32be(bytes.length) || bytes at `o`; returns the offset after it. */
+function putLp(out: Buffer, o: number, bytes: Uint8Array): number {
+  out.writeUInt32BE(bytes.length, o);
+  out.set(bytes, o + 4);
+  return o + 4 + bytes.length;
 }
 
-function lp(bytes: Uint8Array): Buffer[] {
-  return [u32(bytes.length), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+/** Writes u32be(utf8 length) || utf8(s) at `o`; returns the offset after it. */
+function putLpUtf8(out: Buffer, o: number, s: string, byteLength: number): number {
+  out.writeUInt32BE(byteLength, o);
+  out.write(s, o + 4, byteLength, 'utf8');
+  return o + 4 + byteLength;
 }
-
-const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 /** What the sealed DEK is bound to. `contextDigest` is SHA-256(context) for derived keys, else empty. */
 export interface DekBinding {
@@ -36,15 +41,27 @@ export interface DekBinding {
   readonly contextDigest: Uint8Array;
 }
 
+// Each encoding is written into one buffer of its exact size (was Buffer.concat of 8-10 small buffers).
+
 export function dekAad(b: DekBinding): Buffer {
-  return Buffer.concat([...lp(utf8(DEK_AAD_LABEL)), ...lp(utf8(b.env)), ...lp(utf8(b.name)), u32(b.version), ...lp(b.contextDigest)]);
+  const envBytes = Buffer.byteLength(b.env, 'utf8');
+  const nameBytes = Buffer.byteLength(b.name, 'utf8');
+  const out = Buffer.allocUnsafe(4 + DEK_LABEL_BYTES.length + 4 + envBytes + 4 + nameBytes + 4 + 4 + b.contextDigest.length);
+  let o = putLp(out, 0, DEK_LABEL_BYTES);
+  o = putLpUtf8(out, o, b.env, envBytes);
+  o = putLpUtf8(out, o, b.name, nameBytes);
+  o = out.writeUInt32BE(b.version, o);
+  putLp(out, o, b.contextDigest);
+  return out;
 }
 
 export function dataAad(formatVersion: number, sealedDek: Uint8Array, associatedData: Uint8Array | undefined): Buffer {
-  return Buffer.concat([
-    ...lp(utf8(DATA_AAD_LABEL)),
-    Buffer.from([formatVersion]),
-    ...lp(sealedDek),
-    ...lp(associatedData ?? Buffer.alloc(0)),
-  ]);
+  const adBytes = associatedData?.length ?? 0;
+  const out = Buffer.allocUnsafe(4 + DATA_LABEL_BYTES.length + 1 + 4 + sealedDek.length + 4 + adBytes);
+  let o = putLp(out, 0, DATA_LABEL_BYTES);
+  out[o++] = formatVersion & 0xff; // as Buffer.from([formatVersion]) wrote it
+  o = putLp(out, o, sealedDek);
+  out.writeUInt32BE(adBytes, o);
+  if (associatedData !== undefined) out.set(associatedData, o + 4);
+  return out;
 }

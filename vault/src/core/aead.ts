@@ -25,8 +25,32 @@ export function sealData(dek: Uint8Array, plaintext: Uint8Array, aad: Uint8Array
   const iv = crypto.randomBytes(DATA_IV_BYTES);
   const cipher = crypto.createCipheriv('aes-256-gcm', dek, iv, { authTagLength: DATA_TAG_BYTES });
   cipher.setAAD(aad);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const ciphertext = joinFinal(cipher.update(plaintext), cipher.final());
   return { iv, ciphertext, tag: cipher.getAuthTag() };
+}
+
+/**
+ * Seals straight into `out` at `offset` as iv (12) || ciphertext (plaintext.length) || tag (16), the
+ * layout of the envelope's data part, so the envelope needs no second copy. Same cipher as sealData.
+ */
+export function sealDataInto(dek: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Buffer, offset: number): void {
+  if (dek.length !== DEK_BYTES) throw new RangeError('DEK must be 32 bytes');
+  if (out.length - offset !== DATA_IV_BYTES + plaintext.length + DATA_TAG_BYTES) throw new RangeError('output has the wrong length');
+  const iv = out.subarray(offset, offset + DATA_IV_BYTES);
+  crypto.randomFillSync(iv);
+  const cipher = crypto.createCipheriv('aes-256-gcm', dek, iv, { authTagLength: DATA_TAG_BYTES });
+  cipher.setAAD(aad);
+  let o = offset + DATA_IV_BYTES;
+  o += cipher.update(plaintext).copy(out, o);
+  o += cipher.final().copy(out, o);
+  // GCM is a stream mode: update+final give exactly plaintext.length bytes.
+  if (o !== offset + DATA_IV_BYTES + plaintext.length) throw new RangeError('unexpected ciphertext length');
+  cipher.getAuthTag().copy(out, o);
+}
+
+/** update() || final(); GCM's final() is empty, so the update buffer is returned without a copy. */
+function joinFinal(head: Buffer, tail: Buffer): Buffer {
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
 }
 
 export function openData(dek: Uint8Array, sealed: SealedData, aad: Uint8Array): Buffer {
@@ -35,7 +59,13 @@ export function openData(dek: Uint8Array, sealed: SealedData, aad: Uint8Array): 
     const decipher = crypto.createDecipheriv('aes-256-gcm', dek, sealed.iv, { authTagLength: DATA_TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.tag);
-    return Buffer.concat([decipher.update(sealed.ciphertext), decipher.final()]);
+    const plaintext = decipher.update(sealed.ciphertext);
+    try {
+      return joinFinal(plaintext, decipher.final());
+    } catch (e) {
+      plaintext.fill(0); // unauthenticated plaintext never leaves, and is not left in memory
+      throw e;
+    }
   } catch (e) {
     throw decryptionFailed(e);
   }

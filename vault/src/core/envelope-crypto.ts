@@ -11,8 +11,8 @@
 import type { Hsm, WrappedKeyRef } from './ports/hsm.js';
 import { KeywardError, decryptionFailed } from './errors.js';
 import { dataAad, dekAad, type DekBinding } from './aad.js';
-import { openData, sealData } from './aead.js';
-import { ENVELOPE_FORMAT_V1, SEALED_DEK_BYTES, serializeEnvelope, type Envelope } from './envelope.js';
+import { openData, sealDataInto } from './aead.js';
+import { ENVELOPE_FORMAT_V1, ENVELOPE_OVERHEAD_BYTES, SEALED_DEK_BYTES, encodeEnvelope, type Envelope } from './envelope.js';
 
 export async function sealMessage(
   hsm: Pick<Hsm, 'seal'>,
@@ -25,15 +25,13 @@ export async function sealMessage(
   try {
     const sealedDek = await hsm.seal(key, dek, dekAad(binding));
     if (sealedDek.length !== SEALED_DEK_BYTES) throw new KeywardError('ERR_INTERNAL', 'HSM returned a sealed DEK of unexpected length');
-    const data = sealData(dek, plaintext, dataAad(ENVELOPE_FORMAT_V1, sealedDek, associatedData));
-    return serializeEnvelope({
-      keyVersion: binding.version,
-      formatVersion: ENVELOPE_FORMAT_V1,
-      sealedDek,
-      dataIv: data.iv,
-      dataCiphertext: data.ciphertext,
-      dataTag: data.tag,
-    });
+    // The envelope (envelope.ts layout) is written in one buffer: format byte, sealed DEK, then the
+    // data layer's iv || ciphertext || tag in place.
+    const bytes = Buffer.allocUnsafe(ENVELOPE_OVERHEAD_BYTES + plaintext.length);
+    bytes[0] = ENVELOPE_FORMAT_V1;
+    bytes.set(sealedDek, 1);
+    sealDataInto(dek, plaintext, dataAad(ENVELOPE_FORMAT_V1, sealedDek, associatedData), bytes, 1 + SEALED_DEK_BYTES);
+    return encodeEnvelope(binding.version, bytes);
   } finally {
     dek.fill(0);
   }

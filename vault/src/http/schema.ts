@@ -4,6 +4,7 @@
  * same leniency here keeps third-party clients working; anything else is a 400 with a clear message.
  */
 import { z } from 'zod';
+import { isStrictBase64 } from '../core/base64.js';
 import { invalidInput } from '../core/errors.js';
 
 export const vBool = z.union([
@@ -51,13 +52,11 @@ export const vDuration = z.union([z.number(), z.string()]).transform((v, ctx) =>
   }
 });
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** Strict standard base64 (Vault's plaintext/context encoding); '' is allowed and means empty. */
-export const vBase64 = z.string().refine((s) => BASE64_RE.test(s), { message: 'must be valid base64' });
+export const vBase64 = z.string().refine((s) => isStrictBase64(s), { message: 'must be valid base64' });
 
 export function decodeBase64(s: string): Buffer {
-  if (!BASE64_RE.test(s)) throw invalidInput('must be valid base64');
+  if (!isStrictBase64(s)) throw invalidInput('must be valid base64');
   return Buffer.from(s, 'base64');
 }
 
@@ -65,8 +64,21 @@ export function decodeBase64(s: string): Buffer {
  * Vault clients send `null` for optional parameters they leave unset (hvac's `metadata`, Vault
  * clients' `plaintext` beside `batch_input`); as in Vault, a top-level null means "not given".
  */
-function withoutNulls(input: unknown): unknown {
+export function withoutNulls(input: unknown): unknown {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  // Most bodies (plain JSON objects) carry no null: hand them on as they are (zod never mutates its
+  // input) instead of copying. Other prototypes are copied, so zod still sees own properties only.
+  const proto: unknown = Object.getPrototypeOf(input);
+  let copy = proto !== Object.prototype && proto !== null;
+  if (!copy) {
+    for (const k in input) {
+      if (Object.hasOwn(input, k) && (input as Record<string, unknown>)[k] === null) {
+        copy = true;
+        break;
+      }
+    }
+  }
+  if (!copy) return input;
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
 }
 

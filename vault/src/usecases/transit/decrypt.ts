@@ -9,12 +9,12 @@
  */
 import { contextDigest } from '../../core/context.js';
 import { openMessage } from '../../core/envelope-crypto.js';
-import { parseEnvelope } from '../../core/envelope.js';
+import { envelopePrefix, parseEnvelope } from '../../core/envelope.js';
 import { assertKeyAllows, selectDecryptionVersion, wrappedKeyRef } from '../../core/keyring.js';
 import type { Hsm } from '../../core/ports/hsm.js';
 import type { KeyStore, TransitKeyRecord } from '../../core/ports/key-store.js';
 import type { Environment, KeyName } from '../../core/types.js';
-import { checkBatchSize, getKeyForData, optionalBase64, runItems, type ItemOutcome } from './shared.js';
+import { checkBatchSize, getKeyForData, optionalBase64, runReferencedItems, type ItemOutcome } from './shared.js';
 import { openWithDekCache, type DekCachePolicy } from './dek-cache-policy.js';
 import type { KeyRecordReader } from './key-cache.js';
 
@@ -64,8 +64,8 @@ export async function openItem(
 function newestNamedVersion(items: readonly DecryptItemInput[]): number {
   let newest = 0;
   for (const item of items) {
-    const m = typeof item.ciphertext === 'string' ? /^vault:v([1-9][0-9]{0,9}):/.exec(item.ciphertext) : null;
-    if (m) newest = Math.max(newest, Number(m[1]));
+    const prefix = typeof item.ciphertext === 'string' ? envelopePrefix(item.ciphertext) : null;
+    if (prefix !== null && prefix.keyVersion > newest) newest = prefix.keyVersion;
   }
   return newest;
 }
@@ -88,7 +88,10 @@ export function makeDecrypt(deps: DecryptDeps): Decrypt {
     }
     assertKeyAllows(key, 'decrypt');
     const record = key;
-    const outcomes = await runItems(input.items, (item) => openItem(deps.hsm, record, item, 'decrypt', deps.dekCache));
-    return { items: outcomes.map((o, i) => ({ ...o, reference: input.items[i]?.reference ?? '' })) };
+    const items: DecryptItemResult[] = await runReferencedItems(input.items, async (item) => {
+      const opened = await openItem(deps.hsm, record, item, 'decrypt', deps.dekCache);
+      return { ok: true as const, plaintext: opened.plaintext, keyVersion: opened.keyVersion, reference: item.reference ?? '' };
+    });
+    return { items };
   };
 }

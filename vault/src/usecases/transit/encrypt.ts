@@ -19,7 +19,7 @@ import type { Hsm } from '../../core/ports/hsm.js';
 import type { KeyStore, TransitKeyRecord } from '../../core/ports/key-store.js';
 import type { Environment, KeyName } from '../../core/types.js';
 import type { CreateKey } from './create-key.js';
-import { checkBatchSize, decodeBase64Field, optionalBase64, runItems, type ItemOutcome } from './shared.js';
+import { checkBatchSize, decodeBase64Field, optionalBase64, runReferencedItems, type ItemOutcome } from './shared.js';
 import { sealWithDekCache, type DekCachePolicy } from './dek-cache-policy.js';
 
 export interface EncryptItemInput {
@@ -91,7 +91,7 @@ export function makeEncrypt(deps: EncryptDeps): Encrypt {
     // With the DEK cache, DEKs are drawn per cache miss instead of in one call up front.
     const deks = dekCache ? Buffer.alloc(0) : await deps.hsm.randomBytes(DEK_BYTES * input.items.length);
     try {
-      const outcomes = await runItems(input.items, async (item, i) => {
+      const items: EncryptItemResult[] = await runReferencedItems(input.items, async (item, i) => {
         const plaintext = decodeBase64Field(item.plaintext, 'plaintext');
         try {
           const context = optionalBase64(item.context, 'context');
@@ -101,16 +101,16 @@ export function makeEncrypt(deps: EncryptDeps): Encrypt {
           const binding = { env: record.env, name: record.name, version: version.version, contextDigest: digest };
           if (dekCache) {
             const ciphertext = await sealWithDekCache(deps.hsm, dekCache, wrappedKeyRef(record, version), binding, plaintext, associatedData);
-            return { ciphertext, keyVersion: version.version };
+            return { ok: true as const, ciphertext, keyVersion: version.version, reference: item.reference ?? '' };
           }
           const dek = deks.subarray(i * DEK_BYTES, (i + 1) * DEK_BYTES); // sealMessage zeroes it
           const ciphertext = await sealMessage(deps.hsm, wrappedKeyRef(record, version), binding, dek, plaintext, associatedData);
-          return { ciphertext, keyVersion: version.version };
+          return { ok: true as const, ciphertext, keyVersion: version.version, reference: item.reference ?? '' };
         } finally {
           plaintext.fill(0);
         }
       });
-      return { items: outcomes.map((o, i) => ({ ...o, reference: input.items[i]?.reference ?? '' })), created };
+      return { items, created };
     } finally {
       deks.fill(0);
     }
