@@ -161,7 +161,11 @@ const PARAMETER_CHECKED: ReadonlySet<OperationCapability> = new Set(['read', 'cr
 
 type ParameterVerdict = { ok: true } | { ok: false; reason: 'parameter-denied' | 'parameter-not-allowed' | 'parameter-required'; parameter: string };
 
+const PARAMETERS_OK: ParameterVerdict = { ok: true };
+
 function checkParameters(rule: PathRule, parameters: Readonly<Record<string, unknown>>): ParameterVerdict {
+  // A rule without parameter constraints accepts any parameters (the checks below would all pass).
+  if (rule.requiredParameters.length === 0 && rule.deniedParameters.size === 0 && rule.allowedParameters.size === 0) return PARAMETERS_OK;
   const entries = Object.entries(parameters).map(([k, v]) => [k.toLowerCase(), v] as const);
   const present = new Set(entries.map(([k]) => k));
   for (const required of rule.requiredParameters) {
@@ -186,6 +190,12 @@ function checkParameters(rule: PathRule, parameters: Readonly<Record<string, unk
     }
   }
   return { ok: true };
+}
+
+/** A refusal by the winning rule (fields in the order decisions have always had). */
+function deniedBy(rule: PathRule, reason: DecisionReason, parameter?: string): Decision {
+  const d: Decision = { allowed: false, grantingPolicies: [], capabilities: [...rule.capabilities], reason, mfaMethods: [], matchedPattern: rule.path };
+  return parameter === undefined ? d : { ...d, parameter };
 }
 
 const normalisePath = (path: string): string => (path.startsWith('/') ? path.slice(1) : path);
@@ -223,12 +233,16 @@ export class Acl {
   }
 
   /** The single rule that governs `path` (exact, else highest-priority wildcard), or undefined. */
-  match(rawPath: string, opts: { list?: boolean } = {}): EffectiveRule | undefined {
+  match(rawPath: string, opts?: { list?: boolean }): EffectiveRule | undefined {
+    return this.matchPath(rawPath, opts?.list === true);
+  }
+
+  private matchPath(rawPath: string, list: boolean): EffectiveRule | undefined {
     const path = normalisePath(rawPath);
     const exact = this.exact.get(path);
     if (exact !== undefined) return exact;
     // Vault: a list request on `foo/` may be governed by an exact rule written as `foo`.
-    if (opts.list === true && path.endsWith('/')) {
+    if (list && path.endsWith('/')) {
       const trimmed = this.exact.get(path.slice(0, -1));
       if (trimmed !== undefined) return trimmed;
     }
@@ -244,36 +258,28 @@ export class Acl {
     if (this.isRoot) {
       return { allowed: true, grantingPolicies: [ROOT_POLICY_NAME], capabilities: [...OPERATION_CAPABILITIES], reason: 'root', mfaMethods: [], matchedPattern: null };
     }
-    const effective = this.match(request.path, { list: request.capability === 'list' });
+    const effective = this.matchPath(request.path, request.capability === 'list');
     if (effective === undefined) {
       return { allowed: false, grantingPolicies: [], capabilities: [], reason: 'no-matching-path', mfaMethods: [], matchedPattern: null };
     }
     const { rule } = effective;
-    const denied = (reason: DecisionReason, parameter?: string): Decision => ({
-      allowed: false,
-      grantingPolicies: [],
-      capabilities: [...rule.capabilities],
-      reason,
-      mfaMethods: [],
-      matchedPattern: rule.path,
-      ...(parameter === undefined ? {} : { parameter }),
-    });
-    if (rule.capabilities.includes('deny')) return denied('explicit-deny');
-    if (!rule.capabilities.includes(request.capability)) return denied('capability-missing');
+    if (rule.capabilities.includes('deny')) return deniedBy(rule, 'explicit-deny');
+    if (!rule.capabilities.includes(request.capability)) return deniedBy(rule, 'capability-missing');
     if (PARAMETER_CHECKED.has(request.capability)) {
       const verdict = checkParameters(rule, request.parameters ?? {});
-      if (!verdict.ok) return denied(verdict.reason, verdict.parameter);
+      if (!verdict.ok) return deniedBy(rule, verdict.reason, verdict.parameter);
     }
-    return {
+    const granted: { -readonly [K in keyof Decision]: Decision[K] } = {
       allowed: true,
       grantingPolicies: [...(effective.grantedBy.get(request.capability) ?? [])],
       capabilities: [...rule.capabilities],
       reason: 'granted',
-      mfaMethods: [...rule.mfaMethods],
+      mfaMethods: rule.mfaMethods.length === 0 ? [] : [...rule.mfaMethods],
       matchedPattern: rule.path,
-      ...(rule.minWrappingTtlSeconds === undefined ? {} : { minWrappingTtlSeconds: rule.minWrappingTtlSeconds }),
-      ...(rule.maxWrappingTtlSeconds === undefined ? {} : { maxWrappingTtlSeconds: rule.maxWrappingTtlSeconds }),
     };
+    if (rule.minWrappingTtlSeconds !== undefined) granted.minWrappingTtlSeconds = rule.minWrappingTtlSeconds;
+    if (rule.maxWrappingTtlSeconds !== undefined) granted.maxWrappingTtlSeconds = rule.maxWrappingTtlSeconds;
+    return granted;
   }
 
   /** What `sys/capabilities` reports: `['root']`, `['deny']` when nothing is granted, else sorted names. */

@@ -261,62 +261,149 @@ function v1Dispatcher(table: RouteTable<V1Route>) {
   };
 }
 
+/**
+ * The RequestContext routes and hooks see: one class (one object shape for every request) instead
+ * of a literal with a getter and a closure. `capability` is what the pipeline authorised; it moves
+ * from update to create on an upsert, before the handler runs.
+ */
+class PipelineContext implements RequestContext {
+  capability: Capability;
+  /** The caller's policies once authorised (root: rootEvaluator). */
+  evaluator: PolicyEvaluator = rootEvaluator;
+
+  constructor(
+    readonly requestId: string,
+    readonly env: Environment,
+    readonly principal: RequestPrincipal | null,
+    readonly sourceAddress: string,
+    readonly startedAt: number,
+    readonly aclPath: string,
+    capability: Capability,
+    readonly audit: AuditAnnotations,
+  ) {
+    this.capability = capability;
+  }
+
+  can(cap: Capability, path?: string): boolean {
+    return this.principal ? this.evaluator.evaluate(path ?? this.aclPath, cap).allowed : false;
+  }
+}
+
+type AuditIdentity = NonNullable<AuditEvent['identity']>;
+
+/** The audit identity of a principal, fields in the audit entry's order (role only when set). */
+function auditIdentity(p: RequestPrincipal): AuditIdentity {
+  return p.role
+    ? { subject: p.subject, authMethod: p.authMethod, role: p.role, accessor: p.accessor, policies: p.policies }
+    : { subject: p.subject, authMethod: p.authMethod, accessor: p.accessor, policies: p.policies };
+}
+
+/** Fields every entry of a request shares, then the request entry's own; optional ones only when set. */
+interface EventBase {
+  readonly requestId: string;
+  readonly env: Environment;
+  readonly identity: AuditIdentity | null;
+  readonly sourceAddress: string;
+  readonly operation: string;
+  readonly path: string;
+  readonly decision: AuditEvent['decision'];
+}
+
+/**
+ * One audit event with the fields in the order the pipeline has always produced them (the entry
+ * builder serialises what it gets): base fields, then type, time and the response's fields.
+ * Absent optional fields are left out, never set to undefined.
+ */
+function auditEvent(
+  b: EventBase,
+  annotations: AuditAnnotations,
+  type: 'request' | 'response',
+  response: { outcome: AuditEvent['outcome']; status: number; durationMs: number; errorCode: string | null } | null,
+): AuditEvent {
+  const e: { -readonly [K in keyof AuditEvent]?: AuditEvent[K] } = { requestId: b.requestId, env: b.env };
+  if (b.identity !== null) e.identity = b.identity;
+  e.sourceAddress = b.sourceAddress;
+  e.operation = b.operation;
+  e.path = b.path;
+  if (annotations.keyName !== undefined) e.keyName = annotations.keyName;
+  if (annotations.keyVersion !== undefined) e.keyVersion = annotations.keyVersion;
+  if (b.decision) e.decision = b.decision;
+  e.type = type;
+  e.time = new Date();
+  if (response !== null) {
+    e.outcome = response.outcome;
+    e.status = response.status;
+    e.durationMs = response.durationMs;
+    if (response.errorCode) e.errorCode = response.errorCode;
+    if (hasKeys(annotations.sensitive)) e.sensitive = annotations.sensitive;
+    if (hasKeys(annotations.details)) e.details = annotations.details;
+  }
+  return e as AuditEvent;
+}
+
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return true;
+  return false;
+}
+
+function isThenable(v: unknown): v is PromiseLike<void> {
+  return v !== undefined && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** `/a/b/` → `a/b`: leading and trailing slashes off (the default ACL path). */
+function trimSlashes(path: string): string {
+  let from = 0;
+  let to = path.length;
+  while (from < to && path.charCodeAt(from) === 47) from++;
+  while (to > from && path.charCodeAt(to - 1) === 47) to--;
+  return from === 0 && to === path.length ? path : path.slice(from, to);
+}
+
 function makeHandler(spec: RouteSpec, deps: AppDeps, knownEnvs: Set<string>): RouteHandler {
+  const hooks = deps.hooks ?? [];
+  const authHooks = hooks.filter((h) => h.onAuthenticated !== undefined);
+  const responseHooks = hooks.filter((h) => h.onResponse !== undefined);
+  const operation = spec.operation;
+
+  /**
+   * Records the response entry (with the deferred request entry, if any, in the same commit) and
+   * then tells the observers. Rejects when the audit cannot record.
+   */
+  const finish = async (
+    b: EventBase,
+    annotations: AuditAnnotations,
+    deferred: AuditEvent | null,
+    l: Locals,
+    ctx: RequestContext | null,
+    status: number,
+    errorCode: string | null,
+    outcome: AuditEvent['outcome'],
+  ): Promise<void> => {
+    const durationMs = performance.now() - l.startedAt;
+    const requestEntry = deferred !== null ? deps.audit.record(deferred) : null;
+    const responseEntry = deps.audit.record(auditEvent(b, annotations, 'response', { outcome, status, durationMs: Math.round(durationMs * 1000) / 1000, errorCode }));
+    if (requestEntry !== null) await Promise.all([requestEntry, responseEntry]);
+    else await responseEntry;
+    for (const h of responseHooks) h.onResponse?.({ ctx, requestId: l.requestId, sourceAddress: l.sourceAddress, operation, status, errorCode, durationMs });
+  };
+
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const l = locals(res);
-    const aclPath = spec.aclPath ? spec.aclPath(req) : req.path.replace(/^\/+/, '').replace(/\/+$/, '');
-    let capability: Capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
-    let ctx: RequestContext | null = null;
+    const aclPath = spec.aclPath ? spec.aclPath(req) : trimSlashes(req.path);
+    const capability: Capability = typeof spec.capability === 'function' ? spec.capability(req) : (spec.capability ?? defaultCapability(req));
+    let ctx: PipelineContext | null = null;
     let principal: RequestPrincipal | null = null;
-    let evaluator: PolicyEvaluator = rootEvaluator;
     const annotations: AuditAnnotations = { sensitive: {}, details: {} };
     let decision: AuditEvent['decision'];
     let env: Environment = deps.defaultEnvironment;
     (res.locals as { observed?: boolean }).observed = true;
-
-    const base = (): Omit<AuditEvent, 'type' | 'time'> => ({
-      requestId: l.requestId,
-      env,
-      ...(principal
-        ? {
-            identity: {
-              subject: principal.subject,
-              authMethod: principal.authMethod,
-              ...(principal.role ? { role: principal.role } : {}),
-              accessor: principal.accessor,
-              policies: principal.policies,
-            },
-          }
-        : {}),
-      sourceAddress: l.sourceAddress,
-      operation: spec.operation,
-      path: aclPath,
-      ...(annotations.keyName !== undefined ? { keyName: annotations.keyName } : {}),
-      ...(annotations.keyVersion !== undefined ? { keyVersion: annotations.keyVersion } : {}),
-      ...(decision ? { decision } : {}),
-    });
+    // The event base as it stands at the time an entry is written (identity/env/decision are
+    // filled in as the pipeline learns them).
+    const eventBase = (): EventBase => ({ requestId: l.requestId, env, identity: principal ? auditIdentity(principal) : null, sourceAddress: l.sourceAddress, operation, path: aclPath, decision });
 
     // A side-effect-free request's entry is written with its response entry, in one commit.
     let deferredRequestEntry: AuditEvent | null = null;
-    const finish = async (status: number, errorCode: string | null, outcome: AuditEvent['outcome']): Promise<void> => {
-      const durationMs = performance.now() - l.startedAt;
-      const pending = deferredRequestEntry;
-      deferredRequestEntry = null;
-      const requestEntry = pending ? deps.audit.record(pending) : Promise.resolve();
-      const responseEntry = deps.audit.record({
-        ...base(),
-        type: 'response',
-        time: new Date(),
-        outcome,
-        status,
-        durationMs: Math.round(durationMs * 1000) / 1000,
-        ...(errorCode ? { errorCode } : {}),
-        ...(Object.keys(annotations.sensitive).length > 0 ? { sensitive: annotations.sensitive } : {}),
-        ...(Object.keys(annotations.details).length > 0 ? { details: annotations.details } : {}),
-      });
-      await Promise.all([requestEntry, responseEntry]);
-      for (const h of deps.hooks ?? []) h.onResponse?.({ ctx, requestId: l.requestId, sourceAddress: l.sourceAddress, operation: spec.operation, status, errorCode, durationMs });
-    };
+    let base: EventBase | null = null;
 
     let stage: 'auth' | 'authz' | 'handler' = 'auth';
     try {
@@ -337,46 +424,42 @@ function makeHandler(spec: RouteSpec, deps: AppDeps, knownEnvs: Set<string>): Ro
       } else if (requestedEnv !== null) {
         env = requestedEnv as Environment;
       }
-      ctx = {
-        requestId: l.requestId,
-        env,
-        principal,
-        sourceAddress: l.sourceAddress,
-        startedAt: l.startedAt,
-        aclPath,
-        get capability() {
-          return capability;
-        },
-        can: (cap, path) => (principal ? evaluator.evaluate(path ?? aclPath, cap).allowed : false),
-        audit: annotations,
-      };
-      for (const h of deps.hooks ?? []) await h.onAuthenticated?.(ctx);
+      ctx = new PipelineContext(l.requestId, env, principal, l.sourceAddress, l.startedAt, aclPath, capability, annotations);
+      // Awaited only when a hook returns a promise (no microtask hop for synchronous answers).
+      for (const h of authHooks) {
+        const r = h.onAuthenticated?.(ctx);
+        if (isThenable(r)) await r;
+      }
       stage = 'authz';
       if (principal) {
-        evaluator = principal.isRoot ? rootEvaluator : await deps.authorizer.forPrincipal(principal, env);
-        let d = evaluator.evaluate(aclPath, capability, parametersOf(req));
+        const evaluator = principal.isRoot ? rootEvaluator : await deps.authorizer.forPrincipal(principal, env);
+        ctx.evaluator = evaluator;
+        const parameters = parametersOf(req);
+        let d = evaluator.evaluate(aclPath, capability, parameters);
         if (!d.allowed && spec.upsert && capability === 'update') {
-          const asCreate = evaluator.evaluate(aclPath, 'create', parametersOf(req));
+          const asCreate = evaluator.evaluate(aclPath, 'create', parameters);
           if (asCreate.allowed) {
             d = asCreate;
-            capability = 'create';
+            ctx.capability = 'create';
           }
         }
         decision = { allowed: d.allowed, grantingPolicies: d.grantingPolicies, reason: d.reason };
         if (!d.allowed) throw permissionDenied();
-        const mfaMethods = [...new Set([...d.mfaMethods, ...(deps.requiredMfa?.(env, aclPath, capability) ?? [])])];
-        if (mfaMethods.length > 0) {
+        const required = deps.requiredMfa?.(env, aclPath, ctx.capability);
+        if (d.mfaMethods.length > 0 || (required !== undefined && required.length > 0)) {
+          const mfaMethods = [...new Set([...d.mfaMethods, ...(required ?? [])])];
           if (!deps.mfa) throw new KeywardError('ERR_MFA_REQUIRED', 'MFA required but no MFA verifier is configured');
           await deps.mfa.verify(principal, env, mfaMethods, req.get('x-vault-mfa'));
         }
       }
       stage = 'handler';
-      // Fail closed: no durable request entry, no operation.
       // Fail closed: no durable request entry, no operation. For an operation that changes nothing
       // (decrypt, data key, …) the entry may go with the response entry in one commit instead: if
       // that commit fails the caller gets 503 and the result is never released, so the operation
       // still "did not happen" — and the request costs one durable commit instead of two.
-      const requestEvent: AuditEvent = { ...base(), type: 'request', time: new Date() };
+      // From here on env, identity and decision are settled: one base for both entries.
+      base = eventBase();
+      const requestEvent = auditEvent(base, annotations, 'request', null);
       const sideEffectFree = typeof spec.sideEffectFree === 'function' ? spec.sideEffectFree(req, ctx) : spec.sideEffectFree === true;
       if (sideEffectFree) deferredRequestEntry = requestEvent;
       else await deps.audit.record(requestEvent);
@@ -384,8 +467,10 @@ function makeHandler(spec: RouteSpec, deps: AppDeps, knownEnvs: Set<string>): Ro
       const wrapTtl = deps.wrapping?.parseTtl(req.get('x-vault-wrap-ttl')) ?? null;
       if (wrapTtl !== null && deps.wrapping) reply = await deps.wrapping.wrap(ctx, reply, wrapTtl);
       const status = reply.status ?? (reply.data !== undefined || reply.auth || reply.wrapInfo || reply.warnings || reply.raw ? 200 : 204);
-      await finish(status, null, status >= 400 ? 'error' : 'success');
-      for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+      const pending = deferredRequestEntry;
+      deferredRequestEntry = null;
+      await finish(base, annotations, pending, l, ctx, status, null, status >= 400 ? 'error' : 'success');
+      if (reply.headers) for (const k in reply.headers) res.setHeader(k, reply.headers[k] as string);
       if (status === 204) {
         res.status(204).end();
       } else if (reply.raw) {
@@ -398,8 +483,10 @@ function makeHandler(spec: RouteSpec, deps: AppDeps, knownEnvs: Set<string>): Ro
       const status = errorReply(kerr, l.requestId).status;
       const outcome: AuditEvent['outcome'] =
         stage === 'auth' && kerr.code === 'ERR_PERMISSION_DENIED' ? 'unauthenticated' : kerr.code === 'ERR_PERMISSION_DENIED' || kerr.code === 'ERR_MFA_REQUIRED' ? 'denied' : 'error';
+      const pending = deferredRequestEntry;
+      deferredRequestEntry = null;
       try {
-        await finish(status, kerr.code, outcome);
+        await finish(base ?? eventBase(), annotations, pending, l, ctx, status, kerr.code, outcome);
       } catch (auditErr) {
         // The audit trail could not record the failure: answer 503 rather than an unrecorded error.
         return next(toKeywardError(auditErr).code === 'ERR_AUDIT_UNAVAILABLE' ? auditErr : new KeywardError('ERR_AUDIT_UNAVAILABLE', 'audit unavailable', { cause: auditErr, retryAfterSeconds: 1 }));

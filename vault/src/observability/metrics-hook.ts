@@ -12,13 +12,36 @@ function reasonOf(errorCode: string | null): string {
   return errorCode ? errorCode.replace(/^ERR_/, '').toLowerCase() : 'unknown';
 }
 
+type RequestLabels = Readonly<{ operation: string; status: string; env: string }>;
+
 export function metricsHook(metrics: Metrics): PipelineHook {
+  // Label objects per (operation, status, env) and per operation, built once: the label sets are
+  // closed (see metrics.ts), so these maps stay small; prom-client only reads them.
+  const requestLabels = new Map<string, RequestLabels>();
+  const durationLabels = new Map<string, Readonly<{ operation: string }>>();
+  const labelsOf = (operation: string, status: number, env: string): RequestLabels => {
+    const key = `${operation}\u0000${status}\u0000${env}`;
+    let l = requestLabels.get(key);
+    if (l === undefined) {
+      l = { operation, status: String(status), env };
+      requestLabels.set(key, l);
+    }
+    return l;
+  };
+  const durationOf = (operation: string): Readonly<{ operation: string }> => {
+    let l = durationLabels.get(operation);
+    if (l === undefined) {
+      l = { operation };
+      durationLabels.set(operation, l);
+    }
+    return l;
+  };
   return {
     onResponse(info) {
       try {
         const env = info.ctx?.env ?? 'none';
-        metrics.requests.inc({ operation: info.operation, status: String(info.status), env });
-        metrics.requestDuration.observe({ operation: info.operation }, info.durationMs / 1000);
+        metrics.requests.inc(labelsOf(info.operation, info.status, env));
+        metrics.requestDuration.observe(durationOf(info.operation), info.durationMs / 1000);
         if (info.errorCode === 'ERR_MFA_REQUIRED') {
           metrics.recordMfaFailure();
         } else if (info.status === 403) {

@@ -47,6 +47,8 @@ export interface StoreAuthorizer extends Authorizer {
 interface CacheEntry {
   readonly env: Environment;
   readonly acl: Acl;
+  /** The per-request evaluator over `acl` in `env`, built once per entry. */
+  readonly evaluator: PolicyEvaluator;
   /** name → version (0 = never written) the ACL was built from. */
   readonly versions: ReadonlyMap<string, number>;
   checkedAt: number;
@@ -78,6 +80,22 @@ export function makeStoreAuthorizer(deps: StoreAuthorizerDeps): StoreAuthorizer 
   const ttlMs = deps.cacheTtlMs ?? 1000;
   const maxEntries = deps.cacheMaxEntries ?? 1000;
   const cache = new Map<string, CacheEntry>();
+  /**
+   * A token's policy list (joined as given) → its effective names and cache key, so a request does
+   * not rebuild, sort and join them. Pure derivation from the names; bounded like `cache`.
+   */
+  const namesOf = new Map<string, { readonly names: string[]; readonly key: string }>();
+  function effective(policies: readonly string[], env: Environment): { readonly names: string[]; readonly key: string } {
+    const raw = `${env}\u0000${policies.join('\u0000')}`;
+    let hit = namesOf.get(raw);
+    if (hit === undefined) {
+      const names = effectivePolicyNames(policies);
+      hit = { names, key: `${env}\u0000${names.join('\u0000')}` };
+      if (namesOf.size >= maxEntries) namesOf.clear();
+      namesOf.set(raw, hit);
+    }
+    return hit;
+  }
 
   async function build(env: Environment, names: readonly string[]): Promise<CacheEntry> {
     const records = await deps.store.getCurrent(env, names);
@@ -94,21 +112,31 @@ export function makeStoreAuthorizer(deps: StoreAuthorizerDeps): StoreAuthorizer 
       if (record !== undefined && !record.deleted) policies.push({ name, policy: policyOfRecord(record) });
       else if (record === undefined && name === DEFAULT_POLICY_NAME) policies.push({ name, policy: DEFAULT_POLICY });
     }
-    return { env, acl: compileAcl(policies), versions, checkedAt: clock.now().getTime() };
+    const acl = compileAcl(policies);
+    return { env, acl, evaluator: evaluator(acl, env), versions, checkedAt: clock.now().getTime() };
+  }
+
+  /** The cache entry if it is young enough to be used without a version check, else null. */
+  function freshEntry(key: string): CacheEntry | null {
+    const hit = cache.get(key);
+    return hit !== undefined && clock.now().getTime() - hit.checkedAt < ttlMs ? hit : null;
   }
 
   async function aclFor(policies: readonly string[], env: Environment): Promise<Acl> {
-    const names = effectivePolicyNames(policies);
-    const key = `${env}\u0000${names.join('\u0000')}`;
+    return (await entryFor(policies, env)).acl;
+  }
+
+  async function entryFor(policies: readonly string[], env: Environment): Promise<CacheEntry> {
+    const { names, key } = effective(policies, env);
     const now = clock.now().getTime();
     const hit = cache.get(key);
-    if (hit !== undefined && now - hit.checkedAt < ttlMs) return hit.acl;
+    if (hit !== undefined && now - hit.checkedAt < ttlMs) return hit;
     if (hit !== undefined) {
       const stored = await deps.store.currentVersions(env, names);
       const current = new Map(names.map((n) => [n, stored.get(n) ?? 0]));
       if (sameVersions(current, hit.versions)) {
         hit.checkedAt = now;
-        return hit.acl;
+        return hit;
       }
     }
     const entry = await build(env, names);
@@ -118,25 +146,30 @@ export function makeStoreAuthorizer(deps: StoreAuthorizerDeps): StoreAuthorizer 
       if (!oldest.done) cache.delete(oldest.value);
     }
     cache.set(key, entry);
-    return entry.acl;
+    return entry;
   }
 
   function evaluator(acl: Acl, env: Environment): PolicyEvaluator {
     return {
       evaluate(aclPath, capability, parameters): AuthzDecision {
         if (capability === 'deny') return { allowed: false, grantingPolicies: [], reason: 'capability-missing', mfaMethods: [] };
-        const d = acl.evaluate({ path: aclPath, capability, ...(parameters === undefined ? {} : { parameters }) });
+        const d = acl.evaluate(parameters === undefined ? { path: aclPath, capability } : { path: aclPath, capability, parameters });
         if (!d.allowed || deps.extraMfa === undefined) return { allowed: d.allowed, grantingPolicies: d.grantingPolicies, reason: d.reason, mfaMethods: d.mfaMethods };
-        const mfaMethods = [...new Set([...d.mfaMethods, ...deps.extraMfa(env, aclPath, capability)])];
+        const extra = deps.extraMfa(env, aclPath, capability);
+        // Nothing to merge: the decision's (fresh) list as the Set would have produced it.
+        const mfaMethods = extra.length === 0 && d.mfaMethods.length === 0 ? d.mfaMethods : [...new Set([...d.mfaMethods, ...extra])];
         return { allowed: true, grantingPolicies: d.grantingPolicies, reason: d.reason, mfaMethods };
       },
     };
   }
 
   return {
-    async forPrincipal(principal: RequestPrincipal, env: Environment): Promise<PolicyEvaluator> {
+    forPrincipal(principal: RequestPrincipal, env: Environment): Promise<PolicyEvaluator> {
       // Root policy: compileAcl marks it root and allows everything (the pipeline short-cuts root tokens).
-      return evaluator(await aclFor(principal.policies, env), env);
+      // A fresh cache entry answers with an already-resolved promise (no async chain per request).
+      const fresh = freshEntry(effective(principal.policies, env).key);
+      if (fresh !== null) return Promise.resolve(fresh.evaluator);
+      return entryFor(principal.policies, env).then((e) => e.evaluator);
     },
     aclFor,
     invalidate(env) {

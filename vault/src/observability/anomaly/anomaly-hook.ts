@@ -14,8 +14,15 @@ import type { AnomalyService } from './anomaly-service.js';
 
 export function anomalyHook(service: AnomalyService, clock: Clock): PipelineHook {
   return {
-    async onAuthenticated(ctx) {
-      if (ctx.principal && (await service.suspensions.isSuspended(ctx.principal.subject))) throw permissionDenied();
+    onAuthenticated(ctx) {
+      if (!ctx.principal) return undefined;
+      // Fresh suspension set: answered without a promise; otherwise re-read first.
+      const now = service.suspensions.isSuspendedNow(ctx.principal.subject);
+      if (now === false) return undefined;
+      if (now === true) return Promise.reject(permissionDenied());
+      return service.suspensions.isSuspended(ctx.principal.subject).then((suspended) => {
+        if (suspended) throw permissionDenied();
+      });
     },
     onResponse(info) {
       const p = info.ctx?.principal;

@@ -28,6 +28,16 @@ export class SuspensionCache {
     return this.subjects.has(subject);
   }
 
+  /**
+   * isSuspended without a promise while the set is fresh; `undefined` when it must be re-read
+   * first (then call isSuspended).
+   */
+  isSuspendedNow(subject: string): boolean | undefined {
+    const nowMs = this.clock.now().getTime();
+    if (nowMs - this.loadedAtMs >= this.ttlMs || nowMs < this.loadedAtMs) return undefined;
+    return this.subjects.has(subject);
+  }
+
   /** Cheap synchronous view of the last loaded set (used to skip feeding suspended identities). */
   knownSuspended(subject: string): boolean {
     return this.subjects.has(subject);

@@ -26,31 +26,45 @@ export function rateLimited(r: RateLimitRefusal): KeywardError {
 }
 
 export function rateLimitHook(limiter: RateLimiter, deps: RateLimitHookDeps): PipelineHook {
+  /** Audits the source-stage refusal (best effort) and refuses: always rejects. */
+  const refuseSource = async (info: SourceInfo, refusal: RateLimitRefusal): Promise<never> => {
+    try {
+      await deps.audit.record({
+        type: 'lifecycle',
+        time: deps.clock.now(),
+        requestId: info.requestId,
+        sourceAddress: info.sourceAddress,
+        operation: 'rate_limited',
+        path: aclPathOfRequestPath(info.path),
+        outcome: 'denied',
+        status: 429,
+        errorCode: 'ERR_RATE_LIMITED',
+        details: { quota: refusal.quota, stage: refusal.stage, method: info.method, retry_after_seconds: refusal.retryAfterSeconds },
+      });
+    } catch (e) {
+      deps.logger?.error({ requestId: info.requestId, err: e }, 'audit of rate-limited request failed; refusing anyway');
+    }
+    throw rateLimited(refusal);
+  };
+  // Both checks answer synchronously (no promise, no microtask hop) while the quotas are fresh;
+  // a refusal is always a rejected promise, as before.
   return {
-    async onRequest(info) {
-      const refusal = await limiter.checkSource(info);
-      if (!refusal) return;
-      try {
-        await deps.audit.record({
-          type: 'lifecycle',
-          time: deps.clock.now(),
-          requestId: info.requestId,
-          sourceAddress: info.sourceAddress,
-          operation: 'rate_limited',
-          path: aclPathOfRequestPath(info.path),
-          outcome: 'denied',
-          status: 429,
-          errorCode: 'ERR_RATE_LIMITED',
-          details: { quota: refusal.quota, stage: refusal.stage, method: info.method, retry_after_seconds: refusal.retryAfterSeconds },
-        });
-      } catch (e) {
-        deps.logger?.error({ requestId: info.requestId, err: e }, 'audit of rate-limited request failed; refusing anyway');
-      }
-      throw rateLimited(refusal);
+    onRequest(info) {
+      const now = limiter.checkSourceNow(info);
+      if (now === null) return undefined;
+      if (now !== undefined) return refuseSource(info, now);
+      return limiter.checkSource(info).then((refusal) => (refusal ? refuseSource(info, refusal) : undefined));
     },
-    async onAuthenticated(ctx) {
-      const refusal = await limiter.checkIdentity({ env: ctx.env, aclPath: ctx.aclPath, sourceAddress: ctx.sourceAddress, principal: ctx.principal });
-      if (refusal) throw rateLimited(refusal);
+    onAuthenticated(ctx) {
+      const req = { env: ctx.env, aclPath: ctx.aclPath, sourceAddress: ctx.sourceAddress, principal: ctx.principal };
+      const now = limiter.checkIdentityNow(req);
+      if (now === null) return undefined;
+      if (now !== undefined) return Promise.reject(rateLimited(now));
+      return limiter.checkIdentity(req).then((refusal) => {
+        if (refusal) throw rateLimited(refusal);
+      });
     },
   };
 }
+
+type SourceInfo = Parameters<NonNullable<PipelineHook['onRequest']>>[0];

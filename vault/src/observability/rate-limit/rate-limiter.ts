@@ -42,6 +42,13 @@ export interface RateLimiterDeps {
   readonly onStoreError?: (err: unknown) => void;
 }
 
+export interface IdentityRequest {
+  readonly env: Environment | string;
+  readonly aclPath: string;
+  readonly sourceAddress: string;
+  readonly principal: { readonly subject: string; readonly role: string | null } | null;
+}
+
 interface Loaded {
   readonly all: readonly CompiledQuota[];
   readonly sourceStage: readonly CompiledQuota[];
@@ -81,22 +88,40 @@ export class RateLimiter {
 
   /** Source stage: before authentication. */
   async checkSource(req: { readonly sourceAddress: string; readonly path: string }): Promise<RateLimitRefusal | null> {
-    const l = await this.current();
+    return this.sourceCheck(await this.current(), req);
+  }
+
+  /**
+   * checkSource without a promise when the quotas are loaded and fresh (the common case);
+   * `undefined` when they must be (re)read first — then call checkSource.
+   */
+  checkSourceNow(req: { readonly sourceAddress: string; readonly path: string }): RateLimitRefusal | null | undefined {
+    const l = this.fresh();
+    return l === null ? undefined : this.sourceCheck(l, req);
+  }
+
+  private sourceCheck(l: Loaded, req: { readonly sourceAddress: string; readonly path: string }): RateLimitRefusal | null {
+    // No source-stage quota: nothing to decide (the path is not even parsed).
+    if (l.sourceStage.length === 0) return null;
     const aclPath = aclPathOfRequestPath(req.path);
-    if (l.sourceStage.length === 0 || isExempt(l.config.exemptPaths, aclPath)) return null;
+    if (isExempt(l.config.exemptPaths, aclPath)) return null;
     const q = mostSpecific(l.sourceStage, { env: null, aclPath, role: null });
     if (!q) return null;
     return this.charge(q, q.quota.groupBy === 'none' ? '*' : `ip:${req.sourceAddress}`, 'source');
   }
 
   /** Identity stage: after authentication (principal may be null on `auth: 'none'` routes). */
-  async checkIdentity(req: {
-    readonly env: Environment | string;
-    readonly aclPath: string;
-    readonly sourceAddress: string;
-    readonly principal: { readonly subject: string; readonly role: string | null } | null;
-  }): Promise<RateLimitRefusal | null> {
-    const l = await this.current();
+  async checkIdentity(req: IdentityRequest): Promise<RateLimitRefusal | null> {
+    return this.identityCheck(await this.current(), req);
+  }
+
+  /** checkIdentity without a promise when the quotas are fresh; `undefined`: call checkIdentity. */
+  checkIdentityNow(req: IdentityRequest): RateLimitRefusal | null | undefined {
+    const l = this.fresh();
+    return l === null ? undefined : this.identityCheck(l, req);
+  }
+
+  private identityCheck(l: Loaded, req: IdentityRequest): RateLimitRefusal | null {
     if (l.all.length === 0 || isExempt(l.config.exemptPaths, req.aclPath)) return null;
     const q = mostSpecific(l.all, { env: req.env, aclPath: req.aclPath, role: req.principal?.role ?? null });
     if (!q || isSourceStage(q.quota, q.parsed.env)) return null;
@@ -141,6 +166,14 @@ export class RateLimiter {
       if (this.buckets.size < this.maxBuckets) break;
       this.buckets.delete(k);
     }
+  }
+
+  /** The loaded quotas if still fresh, else null (same freshness rule as current()). */
+  private fresh(): Loaded | null {
+    const l = this.loaded;
+    if (l === null) return null;
+    const nowMs = this.deps.clock.now().getTime();
+    return nowMs - l.loadedAtMs < this.refreshMs && nowMs >= l.loadedAtMs ? l : null;
   }
 
   private async current(): Promise<Loaded> {
