@@ -60,6 +60,7 @@ import { makeDekCachePolicy } from './usecases/transit/dek-cache-policy.js';
 import { DekCache } from './core/dek-cache.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BreakerHsm, type BreakerHsmOptions } from './resilience/breaker-hsm.js';
+import { BufferedRandomHsm } from './core/buffered-random-hsm.js';
 import { lifecycleOptionsFromEnv, wireLifecycle, type LifecycleOptions } from './lifecycle/wire.js';
 import { SqliteRewrapJobStore } from './adapters/sqlite/sqlite-rewrap-job-store.js';
 import { wireRewrap } from './usecases/rewrap/wire.js';
@@ -129,7 +130,8 @@ export async function startKeyward(config: KeywardConfig, options: StartOptions 
     const observability = createObservability({ db, audit: lazyAudit, clock, logger, environments, keyFacts: () => keyRotationFacts(keys, environments) });
     // Timeout + circuit breaker around the device: a dead or hung token fails fast with 503.
     const breakerHsm = new BreakerHsm(options.wrapHsm?.(pkcs11) ?? pkcs11, options.breaker);
-    const hsm = observability.instrumentHsm(breakerHsm);
+    // Small random draws (a DEK per message) come from a device-RNG batch: one port call per 4 KiB.
+    const hsm = new BufferedRandomHsm(observability.instrumentHsm(breakerHsm));
     const ensureRoot = makeEnsureEnvironmentRoot({ hsm, keys, clock });
     for (const env of environments) await ensureRoot(env);
 

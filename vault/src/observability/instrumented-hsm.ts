@@ -38,18 +38,22 @@ export function instrumentHsm(hsm: Hsm, metrics: HsmMetrics): Hsm {
   const wrapped: Record<string, unknown> = {};
   for (const op of METHODS) {
     const fn = hsm[op] as (...args: unknown[]) => Promise<unknown>;
+    // Label sets built once per method, not per call (this wrapper sits on every request's path).
+    const ok = { op, outcome: 'ok' };
+    const failed = { op, outcome: 'error' };
+    const timed = { op };
     wrapped[op] = async (...args: unknown[]): Promise<unknown> => {
       const started = performance.now();
       try {
         const result = await fn.apply(hsm, args);
-        metrics.hsmOperations.inc({ op, outcome: 'ok' });
+        metrics.hsmOperations.inc(ok);
         return result;
       } catch (e) {
-        metrics.hsmOperations.inc({ op, outcome: 'error' });
+        metrics.hsmOperations.inc(failed);
         metrics.hsmErrors.inc({ code: isKeywardError(e) ? e.code : 'unknown' });
         throw e;
       } finally {
-        metrics.hsmDuration.observe({ op }, (performance.now() - started) / 1000);
+        metrics.hsmDuration.observe(timed, (performance.now() - started) / 1000);
       }
     };
   }

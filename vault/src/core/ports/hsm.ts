@@ -9,7 +9,8 @@
  * - `seal`/`open` are AES-256-GCM (SP 800-38D) under a key version with a fresh random 96-bit IV
  *   per call; `open` with a wrong AAD, tag, IV or key fails with ERR_DECRYPTION_FAILED only.
  * - A device that is absent or failing raises ERR_HSM_UNAVAILABLE (retryable), never a raw CKR_*.
- * - All methods are async; request paths never block the event loop on a device call.
+ * - All methods are async. A device call blocks the event loop only where the PKCS#11 adapter is told
+ *   it may (`performance.hsmCallMode`: synchronous calls for a local software token, no device I/O).
  */
 import type { Environment } from '../types.js';
 
