@@ -197,7 +197,7 @@ export class AuditTrail implements AuditSink {
   private async commit(batch: Group, written: () => void): Promise<void> {
     let links: BatchLinks;
     try {
-      links = await this.writer.appendBatch({ bodies: batch.entries, timeMs: batch.timeMs, built: true });
+      links = await this.writer.appendBatch({ bodies: batch.entries, timeMs: batch.timeMs });
     } catch (e) {
       written();
       this.failedBatches++;

@@ -196,8 +196,8 @@ function runRequestHooks(hooks: readonly PipelineHook[], from: number, req: Requ
     } catch (e) {
       return next(e);
     }
-    if (ret !== undefined && typeof (ret as { then?: unknown }).then === 'function') {
-      (ret as Promise<void>).then(
+    if (isThenable(ret)) {
+      ret.then(
         () => runRequestHooks(hooks, i + 1, req, l, next),
         (e: unknown) => next(e),
       );

@@ -128,9 +128,10 @@ export function makeStoreAuthorizer(deps: StoreAuthorizerDeps): StoreAuthorizer 
 
   async function entryFor(policies: readonly string[], env: Environment): Promise<CacheEntry> {
     const { names, key } = effective(policies, env);
+    const fresh = freshEntry(key);
+    if (fresh !== null) return fresh;
     const now = clock.now().getTime();
     const hit = cache.get(key);
-    if (hit !== undefined && now - hit.checkedAt < ttlMs) return hit;
     if (hit !== undefined) {
       const stored = await deps.store.currentVersions(env, names);
       const current = new Map(names.map((n) => [n, stored.get(n) ?? 0]));
